@@ -1,0 +1,54 @@
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <torch/nn/modules/container/sequential.h>
+
+#include <propnet/models/depth.h>
+#include <propnet/models/network_spec.h>
+#include <propnet/nn/relu_mask.h>
+
+namespace propnet::models {
+
+/// A named keep-mask of a network's block, as the paper names it.
+struct Variant {
+  std::string name;         ///< "paired", "proportional", "type1", ...
+  std::string relu_mask;    ///< Over the block's sites, e.g. "011".
+  std::string description;  ///< Where the paper uses it.
+};
+
+/// What the registry knows about one network family.
+struct NetworkInfo {
+  std::string name;                   ///< Registry key, e.g. "preresnet-bottleneck".
+  std::string block;                  ///< The block class, e.g. "PreActBottleneck".
+  std::string summary;                ///< One line citing the paper.
+  std::vector<std::string> sites;     ///< The block's ReLU sites, in mask order.
+  std::vector<Variant> variants;      ///< Named masks; the first is the paired module.
+  DepthRule depth_rule;               ///< Depth -> blocks per stage.
+  std::vector<int64_t> paper_depths;  ///< Depths the paper reports (for `propnet info --list`).
+  /// True when a mask may have any length and repeats cyclically over the convs (the plain network).
+  bool cyclic_mask = false;
+};
+
+/// Every network family, in table order.
+const std::vector<NetworkInfo>& networks();
+/// The names `build_network` accepts, in table order.
+std::vector<std::string> network_names();
+/// The family named `name`; throws c10::ValueError listing the valid names otherwise.
+const NetworkInfo& network_info(std::string_view name);
+
+/// The keep-mask `spec` asks for: `spec.relu_mask` when set, else the named `spec.variant`.
+/// Throws c10::ValueError naming the block's sites (bad mask) or the valid variants (bad name).
+ReluMask resolve_relu_mask(const NetworkSpec& spec);
+/// The name of `spec`'s variant: the named variant whose mask equals the resolved one, else "custom".
+std::string resolve_variant_name(const NetworkSpec& spec);
+/// Blocks per stage for `spec.depth`; throws c10::ValueError with the rule and the nearest valid depths.
+StageBlocks stage_blocks(const NetworkSpec& spec);
+
+/// Builds and initialises (spec §6) the network `spec` describes, as a `Sequential` with named
+/// children `stem`, `stage1`, `stage2`, `stage3`, `head`: (B, in_channels, 32, 32) -> (B, num_classes).
+/// Throws c10::ValueError for an unknown name, a bad depth, variant, mask, or class/channel count.
+torch::nn::Sequential build_network(const NetworkSpec& spec);
+
+}  // namespace propnet::models

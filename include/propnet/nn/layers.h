@@ -1,0 +1,22 @@
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+
+#include <propnet/nn/relu_mask.h>
+
+namespace propnet::detail {
+
+/// A bias-free 3x3 (padding 1) or 1x1 (padding 0) convolution, as every propnet conv is (spec §1).
+torch::nn::Conv2d make_conv(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride);
+/// BatchNorm2d with the given eps and momentum (propnet's defaults are 2e-5 and 0.1, spec §1).
+torch::nn::BatchNorm2d make_bn(int64_t channels, double eps, double momentum);
+/// "(before_conv1, before_conv2)": a block's ReLU sites, in mask order, for messages.
+std::string join_sites(const std::vector<std::string>& sites);
+/// Throws c10::ValueError naming the block's sites unless `mask` has one entry per site.
+void check_mask(std::string_view block, const std::vector<std::string>& sites, const ReluMask& mask);
+
+}  // namespace propnet::detail

@@ -1,0 +1,151 @@
+#include <propnet/models/registry.h>
+
+#include <c10/util/Exception.h>
+#include <c10/util/StringUtil.h>
+
+#include <propnet/nn/basic_block.h>
+#include <propnet/nn/layers.h>
+#include <propnet/nn/merge_and_run.h>
+#include <propnet/nn/preact_block.h>
+#include <propnet/nn/preact_bottleneck.h>
+
+#include "builders.h"
+
+namespace propnet::models {
+namespace {
+
+using Builder = torch::nn::Sequential (*)(const NetworkSpec&, const ReluMask&, const StageBlocks&);
+
+struct Entry {
+  NetworkInfo info;
+  Builder build;
+};
+
+// The one table of networks. Depth rules: spec §1.1 (fusenet's floor rule) and §4.1 (He's 6n+2, 9n+2).
+const std::vector<Entry>& table() {
+  static const std::vector<Entry> entries{
+      {{"plain", "Proportional", "plain conv-BN-ReLU CNN (He et al.'s CIFAR plain net); paper Table I",
+        {"after_conv (one per conv after the stem; the mask repeats cyclically)"},
+        {{"paired", "1", "paired module, conv:ReLU 1:1"},
+         {"proportional", "01", "2:1 proportional module: odd convs lose their ReLU (Table I)"}},
+        {1, false, "depth = 2 + convs, split over 3 stages by fusenet's floor rule, needs depth >= 5"},
+        {38, 62, 84},
+        /*cyclic_mask=*/true},
+       &detail::build_plain},
+      {{"resnet", "BasicBlock", "post-activation ResNet building block; paper Fig. 3, spec §5",
+        BasicBlockImpl::relu_sites(),
+        {{"paired", "11", "building block, 1:1"},
+         {"proportional", "01", "2:1, the first ReLU removed (Fig. 3)"},
+         {"remove-last", "10", "2:1, the ReLU after the addition removed (Fig. 3)"}},
+        {2, false, "depth must be 2k+2 with k >= 3 basic blocks (fusenet's floor rule)"},
+        {20, 56, 110}},
+       &detail::build_resnet},
+      {{"preresnet", "PreActBlock", "pre-activation ResNet building block; paper Fig. 4, Table II, Fig. 6",
+        PreActBlockImpl::relu_sites(),
+        {{"paired", "11", "1:1 pre-paired module"},
+         {"proportional", "01", "2:1 pre-proportional module: the first ReLU removed (Table II)"}},
+        {2, true, "depth must be 6n+2"},
+        {62, 110, 164}},
+       &detail::build_preresnet},
+      {{"preresnet-bottleneck", "PreActBottleneck", "pre-activation bottleneck ResNet; paper Figs. 7-8",
+        PreActBottleneckImpl::relu_sites(),
+        {{"paired", "111", "bottleneck pre-paired module (baseline)"},
+         {"type1", "011", "3:2, the first ReLU removed"},
+         {"type2", "101", "3:2, the second ReLU removed"},
+         {"type3", "110", "3:2, the third ReLU removed"}},
+        {3, true, "depth must be 9n+2"},
+        {110, 164}},
+       &detail::build_preresnet_bottleneck},
+      {{"dfn-mr", "MergeAndRun", "deep fusion network with merge-and-run blocks (DFN-MR); Fig. 5, Table III",
+        MergeAndRunImpl::relu_sites(),
+        {{"paired", "1111", "paired module (DFN-MR1 of [9])"},
+         {"type1", "1011", "4:3, branch 1 loses its ReLU after the addition (Table III)"},
+         {"type2", "0111", "4:3, branch 1 loses its ReLU before the addition (Table III)"}},
+        {4, false, "depth must be 4k+2 with k >= 3 merge-and-run blocks (plain-equivalent depth, fusenet's floor rule)"},
+        {110}},
+       &detail::build_dfn_mr},
+  };
+  return entries;
+}
+
+const Entry& entry(std::string_view name) {
+  for (const Entry& e : table()) {
+    if (e.info.name == name) return e;
+  }
+  TORCH_CHECK_VALUE(false, "unknown network \"", std::string(name), "\"; expected one of: ",
+                    c10::Join(", ", network_names()));
+}
+
+std::string variant_names(const NetworkInfo& info) {
+  std::vector<std::string> names;
+  for (const Variant& v : info.variants) names.push_back(v.name);
+  return c10::Join(", ", names);
+}
+
+}  // namespace
+
+const std::vector<NetworkInfo>& networks() {
+  static const std::vector<NetworkInfo> infos = [] {
+    std::vector<NetworkInfo> result;
+    for (const Entry& e : table()) result.push_back(e.info);
+    return result;
+  }();
+  return infos;
+}
+
+std::vector<std::string> network_names() {
+  std::vector<std::string> names;
+  for (const Entry& e : table()) names.push_back(e.info.name);
+  return names;
+}
+
+const NetworkInfo& network_info(std::string_view name) { return entry(name).info; }
+
+ReluMask resolve_relu_mask(const NetworkSpec& spec) {
+  const NetworkInfo& info = network_info(spec.arch);
+  if (spec.relu_mask.empty()) {
+    for (const Variant& v : info.variants) {
+      if (v.name == spec.variant) return ReluMask::parse(v.relu_mask);
+    }
+    TORCH_CHECK_VALUE(false, info.name, ": unknown variant \"", spec.variant, "\"; expected one of: ",
+                      variant_names(info), " (or an explicit --relu-mask)");
+  }
+  const auto& text = spec.relu_mask;
+  const bool well_formed = text.find_first_not_of("01") == std::string::npos;
+  const bool right_length = info.cyclic_mask || text.size() == info.sites.size();
+  TORCH_CHECK_VALUE(well_formed && right_length, info.name, ": expected a relu_mask of ",
+                    info.cyclic_mask ? std::string("one or more") : std::to_string(info.sites.size()),
+                    " characters '0' (removed) or '1' (kept) over the ", info.block, " sites ",
+                    propnet::detail::join_sites(info.sites), " (got \"", text, "\")");
+  return ReluMask::parse(text);
+}
+
+std::string resolve_variant_name(const NetworkSpec& spec) {
+  const ReluMask mask = resolve_relu_mask(spec);
+  for (const Variant& v : network_info(spec.arch).variants) {
+    if (ReluMask::parse(v.relu_mask) == mask) return v.name;
+  }
+  return "custom";
+}
+
+StageBlocks stage_blocks(const NetworkSpec& spec) {
+  const NetworkInfo& info = network_info(spec.arch);
+  return blocks_per_stage(info.name, info.depth_rule, spec.depth);
+}
+
+torch::nn::Sequential build_network(const NetworkSpec& spec) {
+  const Entry& e = entry(spec.arch);
+  TORCH_CHECK_VALUE(spec.num_classes >= 2, spec.arch, ": expected at least 2 classes (got ", spec.num_classes, ")");
+  TORCH_CHECK_VALUE(spec.in_channels >= 1, spec.arch, ": expected at least 1 input channel (got ",
+                    spec.in_channels, ")");
+  TORCH_CHECK_VALUE(spec.widen_factor >= 1, spec.arch, ": expected widen_factor >= 1 (got ", spec.widen_factor, ")");
+  TORCH_CHECK_VALUE(spec.widen_factor == 1 || spec.arch == "dfn-mr", spec.arch,
+                    ": widen_factor applies to dfn-mr only (got ", spec.widen_factor, ")");
+  const StageBlocks blocks = stage_blocks(spec);
+  const ReluMask mask = resolve_relu_mask(spec);
+  torch::nn::Sequential net = e.build(spec, mask, blocks);
+  init_parameters(*net, spec.options.conv_init);
+  return net;
+}
+
+}  // namespace propnet::models

@@ -1,0 +1,47 @@
+#include <propnet/models/summary.h>
+
+#include <ATen/ops/zeros.h>
+#include <c10/util/Exception.h>
+#include <torch/utils.h>
+
+#include <propnet/models/registry.h>
+#include <propnet/nn/op_counter.h>
+
+namespace propnet::models {
+
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t total = 0;
+  for (const auto& p : module.parameters()) {
+    if (p.requires_grad()) total += p.numel();
+  }
+  return total;
+}
+
+NetworkSummary summarize(const NetworkSpec& spec, int64_t input_size) {
+  TORCH_CHECK_VALUE(input_size >= 8, "summarize: expected an input size >= 8 (got ", input_size, ")");
+  torch::nn::Sequential net = build_network(spec);
+  const ReluMask mask = resolve_relu_mask(spec);
+
+  NetworkSummary s;
+  s.arch = spec.arch;
+  s.depth = spec.depth;
+  s.num_classes = spec.num_classes;
+  s.in_channels = spec.in_channels;
+  s.variant = resolve_variant_name(spec);
+  s.relu_mask = mask.to_string();
+  s.ratio = mask.ratio();
+  s.blocks_per_stage = stage_blocks(spec);
+  s.params = count_parameters(*net);
+  s.input_size = input_size;
+
+  net->eval();
+  torch::NoGradGuard no_grad;
+  CountingScope scope;
+  net->forward(at::zeros({1, spec.in_channels, input_size, input_size}));
+  s.convs = scope.counts().convs;
+  s.relus = scope.counts().relus;
+  s.macs = scope.counts().macs;
+  return s;
+}
+
+}  // namespace propnet::models

@@ -1,0 +1,34 @@
+#include <propnet/nn/layers.h>
+
+namespace propnet::detail {
+
+torch::nn::Conv2d make_conv(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride) {
+  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, kernel)
+                               .stride(stride)
+                               .padding(kernel / 2)
+                               .bias(false));
+}
+
+torch::nn::BatchNorm2d make_bn(int64_t channels, double eps, double momentum) {
+  return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(eps).momentum(momentum));
+}
+
+}  // namespace propnet::detail
+
+#include <c10/util/Exception.h>
+
+namespace propnet::detail {
+
+std::string join_sites(const std::vector<std::string>& sites) {
+  std::string text = "(";
+  for (size_t i = 0; i < sites.size(); ++i) text += (i ? ", " : "") + sites[i];
+  return text + ")";
+}
+
+void check_mask(std::string_view block, const std::vector<std::string>& sites, const ReluMask& mask) {
+  TORCH_CHECK_VALUE(mask.units() == static_cast<int64_t>(sites.size()), block, ": expected a relu_mask of ",
+                    sites.size(), " sites ", join_sites(sites), " (got \"", mask.to_string(), "\", ",
+                    mask.units(), " sites)");
+}
+
+}  // namespace propnet::detail
