@@ -1,0 +1,59 @@
+// `propnet`: one binary, one subcommand per job (info; later data, train, eval, bench).
+#include <cstring>
+#include <iostream>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+
+#include <propnet/runtime.h>
+
+#include "cli.h"
+
+namespace {
+
+struct Command {
+  std::string_view name;
+  int (*run)(int, char**);
+  std::string_view summary;
+};
+
+constexpr Command kCommands[] = {
+    {"info", &propnet::cli::info_command, "describe a network: params, MACs, convs and ReLUs, conv:ReLU ratio"},
+};
+
+void print_usage() {
+  std::cout << "propnet: train and compare CNNs whose conv:ReLU ratio is not 1:1\n"
+               "(Zhao et al., \"Rethinking ReLU to Train Better CNNs\").\n\n"
+               "usage: propnet <command> [flags]   (propnet <command> --help for its flags)\n\ncommands:\n";
+  for (const Command& c : kCommands) std::cout << "  " << c.name << std::string(10 - c.name.size(), ' ') << c.summary << "\n";
+  std::cout << "\nglobal flags:\n  --version   print propnet's and LibTorch's versions and the devices found\n"
+               "  -h, --help  show this help\n";
+}
+
+void print_version() {
+  const propnet::RuntimeInfo info = propnet::runtime_info();
+  std::cout << "propnet " << info.propnet_version << "\nLibTorch " << info.torch_version
+            << (info.cuda_compiled ? " (CUDA)" : " (CPU only)") << "\n";
+  for (const auto& device : info.cuda_devices) std::cout << "cuda device: " << device << "\n";
+  std::cout << "CPU threads: " << info.threads << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_pattern("%^%l%$: %v");
+  propnet::configure_threads();  // LibTorch may start with 1 thread; users expect every core
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
+    print_usage();
+    return argc < 2 ? propnet::cli::kExitUsage : propnet::cli::kExitOk;
+  }
+  if (std::strcmp(argv[1], "--version") == 0) {
+    print_version();
+    return propnet::cli::kExitOk;
+  }
+  for (const Command& c : kCommands) {
+    if (c.name == argv[1]) return c.run(argc - 1, argv + 1);
+  }
+  spdlog::error("unknown command \"{}\"; run 'propnet --help' for the list", argv[1]);
+  return propnet::cli::kExitUsage;
+}
