@@ -3,6 +3,7 @@
 #include <iostream>
 #include <string_view>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <propnet/runtime.h>
@@ -41,6 +42,7 @@ void print_version() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("propnet"));  // stdout stays clean for --json
   spdlog::set_pattern("%^%l%$: %v");
   propnet::configure_threads();  // LibTorch may start with 1 thread; users expect every core
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {

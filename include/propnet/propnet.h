@@ -16,6 +16,7 @@
 #include <propnet/nn/stem.h>
 
 #include <propnet/models/depth.h>
+#include <propnet/models/network.h>
 #include <propnet/models/network_spec.h>
 #include <propnet/models/registry.h>
 #include <propnet/models/summary.h>

@@ -14,6 +14,9 @@ constexpr int64_t kStemWidth = 16;
 /// Stage stride: stages 2 and 3 downsample with a stride-2 conv (spec §1).
 constexpr int64_t stage_stride(int stage) { return stage == 0 ? 1 : 2; }
 
+/// The registry's layers for `spec`, validated but not initialised; `NetworkImpl` adopts its children.
+torch::nn::Sequential build_layers(const NetworkSpec& spec);
+
 torch::nn::Sequential build_plain(const NetworkSpec& spec, const ReluMask& mask, const StageBlocks& blocks);
 torch::nn::Sequential build_resnet(const NetworkSpec& spec, const ReluMask& mask, const StageBlocks& blocks);
 torch::nn::Sequential build_preresnet(const NetworkSpec& spec, const ReluMask& mask, const StageBlocks& blocks);

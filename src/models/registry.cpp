@@ -133,7 +133,9 @@ StageBlocks stage_blocks(const NetworkSpec& spec) {
   return blocks_per_stage(info.name, info.depth_rule, spec.depth);
 }
 
-torch::nn::Sequential build_network(const NetworkSpec& spec) {
+Network build_network(const NetworkSpec& spec) { return Network(spec); }
+
+torch::nn::Sequential detail::build_layers(const NetworkSpec& spec) {
   const Entry& e = entry(spec.arch);
   TORCH_CHECK_VALUE(spec.num_classes >= 2, spec.arch, ": expected at least 2 classes (got ", spec.num_classes, ")");
   TORCH_CHECK_VALUE(spec.in_channels >= 1, spec.arch, ": expected at least 1 input channel (got ",
@@ -143,9 +145,7 @@ torch::nn::Sequential build_network(const NetworkSpec& spec) {
                     ": widen_factor applies to dfn-mr only (got ", spec.widen_factor, ")");
   const StageBlocks blocks = stage_blocks(spec);
   const ReluMask mask = resolve_relu_mask(spec);
-  torch::nn::Sequential net = e.build(spec, mask, blocks);
-  init_parameters(*net, spec.options.conv_init);
-  return net;
+  return e.build(spec, mask, blocks);
 }
 
 }  // namespace propnet::models

@@ -19,7 +19,7 @@ int64_t count_parameters(const torch::nn::Module& module) {
 
 NetworkSummary summarize(const NetworkSpec& spec, int64_t input_size) {
   TORCH_CHECK_VALUE(input_size >= 8, "summarize: expected an input size >= 8 (got ", input_size, ")");
-  torch::nn::Sequential net = build_network(spec);
+  Network net = build_network(spec);
   const ReluMask mask = resolve_relu_mask(spec);
 
   NetworkSummary s;

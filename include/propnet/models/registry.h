@@ -3,9 +3,8 @@
 #include <string_view>
 #include <vector>
 
-#include <torch/nn/modules/container/sequential.h>
-
 #include <propnet/models/depth.h>
+#include <propnet/models/network.h>
 #include <propnet/models/network_spec.h>
 #include <propnet/nn/relu_mask.h>
 
@@ -46,9 +45,8 @@ std::string resolve_variant_name(const NetworkSpec& spec);
 /// Blocks per stage for `spec.depth`; throws c10::ValueError with the rule and the nearest valid depths.
 StageBlocks stage_blocks(const NetworkSpec& spec);
 
-/// Builds and initialises (spec §6) the network `spec` describes, as a `Sequential` with named
-/// children `stem`, `stage1`, `stage2`, `stage3`, `head`: (B, in_channels, 32, 32) -> (B, num_classes).
+/// Builds and initialises (spec §6) the network `spec` describes: (B, in_channels, 32, 32) -> (B, num_classes).
 /// Throws c10::ValueError for an unknown name, a bad depth, variant, mask, or class/channel count.
-torch::nn::Sequential build_network(const NetworkSpec& spec);
+Network build_network(const NetworkSpec& spec);
 
 }  // namespace propnet::models

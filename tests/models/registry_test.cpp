@@ -1,0 +1,103 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <propnet/models/registry.h>
+
+namespace propnet::models {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+NetworkSpec spec_of(const std::string& arch, int64_t depth) {
+  NetworkSpec spec;
+  spec.arch = arch;
+  spec.depth = depth;
+  return spec;
+}
+
+TEST(RegistryTest, ListsTheNetworksInTableOrder) {
+  EXPECT_THAT(network_names(), ElementsAre("plain", "resnet", "preresnet", "preresnet-bottleneck", "dfn-mr"));
+}
+
+TEST(RegistryTest, NamedVariantsMapToTheIssuesMasks) {
+  auto mask_of = [](const std::string& arch, const std::string& variant) {
+    NetworkSpec spec = spec_of(arch, 110);
+    spec.variant = variant;
+    return resolve_relu_mask(spec).to_string();
+  };
+  EXPECT_EQ(mask_of("plain", "proportional"), "01");
+  EXPECT_EQ(mask_of("resnet", "proportional"), "01");
+  EXPECT_EQ(mask_of("resnet", "remove-last"), "10");
+  EXPECT_EQ(mask_of("preresnet", "proportional"), "01");
+  EXPECT_EQ(mask_of("preresnet-bottleneck", "type1"), "011");
+  EXPECT_EQ(mask_of("preresnet-bottleneck", "type2"), "101");
+  EXPECT_EQ(mask_of("preresnet-bottleneck", "type3"), "110");
+  EXPECT_EQ(mask_of("dfn-mr", "type1"), "1011");
+  EXPECT_EQ(mask_of("dfn-mr", "type2"), "0111");
+  EXPECT_EQ(mask_of("dfn-mr", "paired"), "1111");
+}
+
+TEST(RegistryTest, ExplicitMaskOverridesTheVariantAndIsNamedWhenItMatches) {
+  NetworkSpec spec = spec_of("preresnet-bottleneck", 110);
+  spec.relu_mask = "101";
+  EXPECT_EQ(resolve_variant_name(spec), "type2");
+  spec.relu_mask = "001";
+  EXPECT_EQ(resolve_variant_name(spec), "custom");
+}
+
+TEST(RegistryTest, UnknownNetworkListsTheValidNames) {
+  EXPECT_THAT([] { build_network(spec_of("resnext", 29)); },
+              ThrowsMessage<c10::ValueError>(HasSubstr(
+                  "unknown network \"resnext\"; expected one of: plain, resnet, preresnet, preresnet-bottleneck, dfn-mr")));
+}
+
+TEST(RegistryTest, BadDepthNamesTheRuleAndTheNearestValidDepths) {
+  EXPECT_THAT([] { build_network(spec_of("preresnet-bottleneck", 111)); },
+              ThrowsMessage<c10::ValueError>(HasSubstr(
+                  "preresnet-bottleneck: depth must be 9n+2 (got 111); nearest valid depths are 110 and 119")));
+  EXPECT_THAT([] { build_network(spec_of("preresnet", 100)); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("depth must be 6n+2 (got 100); nearest valid depths are 98 and 104")));
+  EXPECT_THAT([] { build_network(spec_of("dfn-mr", 8)); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("the smallest valid depth is 14")));
+}
+
+TEST(RegistryTest, BadMaskNamesTheBlockSites) {
+  NetworkSpec spec = spec_of("dfn-mr", 110);
+  spec.relu_mask = "101";
+  EXPECT_THAT([&] { build_network(spec); },
+              ThrowsMessage<c10::ValueError>(HasSubstr(
+                  "dfn-mr: expected a relu_mask of 4 characters '0' (removed) or '1' (kept) over the MergeAndRun "
+                  "sites (branch1_mid, branch1_after_add, branch2_mid, branch2_after_add) (got \"101\")")));
+  spec = spec_of("preresnet", 110);
+  spec.relu_mask = "1a";
+  EXPECT_THAT([&] { build_network(spec); }, ThrowsMessage<c10::ValueError>(HasSubstr("(before_conv1, before_conv2)")));
+}
+
+TEST(RegistryTest, UnknownVariantListsTheNetworksVariants) {
+  NetworkSpec spec = spec_of("preresnet-bottleneck", 110);
+  spec.variant = "proportional";
+  EXPECT_THAT([&] { build_network(spec); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("unknown variant \"proportional\"; expected one of: paired, "
+                                                       "type1, type2, type3")));
+}
+
+TEST(RegistryTest, WidenFactorIsForDfnMrOnly) {
+  NetworkSpec spec = spec_of("preresnet", 20);
+  spec.widen_factor = 2;
+  EXPECT_THAT([&] { build_network(spec); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("widen_factor applies to dfn-mr only")));
+}
+
+TEST(DepthRuleTest, FloorRuleGivesLaterStagesTheRemainder) {
+  const DepthRule plain{1, false, "plain rule"};
+  EXPECT_EQ(blocks_per_stage("plain", plain, 84), (StageBlocks{27, 27, 28}));
+  EXPECT_EQ(blocks_per_stage("plain", plain, 38), (StageBlocks{12, 12, 12}));
+  const DepthRule merge{4, false, "merge rule"};
+  EXPECT_EQ(blocks_per_stage("dfn-mr", merge, 110), (StageBlocks{9, 9, 9}));
+  EXPECT_EQ(blocks_per_stage("dfn-mr", merge, 18), (StageBlocks{1, 1, 2}));
+}
+
+}  // namespace
+}  // namespace propnet::models

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs propnet from BUILD_DIR into a scratch prefix, then configures, builds and runs the
+# consumer project against it with nothing but find_package(propnet).
+#   run_consumer.sh BUILD_DIR TORCH_DIR
+set -euo pipefail
+build_dir="$1"
+torch_dir="$2"
+here=$(cd "$(dirname "$0")" && pwd)
+work="$build_dir/package-test"
+rm -rf "$work"
+cmake --install "$build_dir" --prefix "$work/prefix" > "$work.install.log" 2>&1 || { cat "$work.install.log"; exit 1; }
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+cmake -S "$here" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" \
+  -DCMAKE_PREFIX_PATH="$work/prefix" -DTorch_DIR="$torch_dir" > "$work.configure.log" 2>&1 \
+  || { cat "$work.configure.log"; exit 1; }
+cmake --build "$work/build"
+"$work/build/consumer"
