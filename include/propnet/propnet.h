@@ -20,3 +20,9 @@
 #include <propnet/models/network_spec.h>
 #include <propnet/models/registry.h>
 #include <propnet/models/summary.h>
+
+#include <propnet/data/cifar.h>
+#include <propnet/data/dataset.h>
+#include <propnet/data/epoch_order.h>
+#include <propnet/data/fashion_mnist.h>
+#include <propnet/data/transforms.h>

@@ -1,0 +1,86 @@
+#include <propnet/data/dataset.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include <c10/util/Exception.h>
+#include <c10/util/StringUtil.h>
+
+#include <propnet/data/cifar.h>
+#include <propnet/data/fashion_mnist.h>
+
+namespace propnet::data {
+
+int64_t Split::size() const { return images.defined() ? images.size(0) : 0; }
+
+Split Split::to(torch::Device device) const { return {images.to(device), labels.to(device)}; }
+
+Dataset Dataset::to(torch::Device device) const {
+  Dataset moved = *this;
+  moved.train = train.to(device);
+  moved.test = test.to(device);
+  return moved;
+}
+
+std::vector<std::string> dataset_names() { return {"cifar10", "cifar100", "fashion-mnist"}; }
+
+std::string default_data_dir(const std::string& name) {
+  return name == "fashion-mnist" ? kFashionMnistDefaultDir : "";
+}
+
+Dataset load_dataset(const std::string& name, const std::string& dir, const DatasetOptions& options) {
+  const std::vector<std::string> names = dataset_names();
+  TORCH_CHECK_VALUE(std::find(names.begin(), names.end(), name) != names.end(), "data: expected a data set name, one of ",
+                    c10::Join(", ", names), " (got \"", name, "\")");
+  const std::string folder = dir.empty() ? default_data_dir(name) : dir;
+  TORCH_CHECK_VALUE(!folder.empty(), name, ": expected a data folder (got none); pass the folder that holds the ",
+                    "official binary files, or its parent");
+  TORCH_CHECK_VALUE(!options.coarse_labels() || name == "cifar100", name,
+                    ": expected coarse labels only for cifar100 (got coarse labels for \"", name, "\")");
+  Dataset data;
+  if (name == "cifar10") {
+    data = load_cifar(folder, Cifar::k10);
+  } else if (name == "cifar100") {
+    data = load_cifar(folder, Cifar::k100, options.coarse_labels() ? CifarLabel::kCoarse : CifarLabel::kFine);
+  } else {
+    data = load_fashion_mnist(folder);
+  }
+  return options.device() == torch::Device(torch::kCPU) ? data : data.to(options.device());
+}
+
+SplitStats compute_stats(const Split& split, int64_t num_classes) {
+  TORCH_CHECK_VALUE(split.images.defined() && split.images.dim() == 4, "compute_stats: expected (N, C, H, W) images (got ",
+                    split.images.defined() ? split.images.dim() : 0, " dimensions)");
+  SplitStats stats;
+  stats.images = split.images.size(0);
+  stats.shape = {split.images.size(1), split.images.size(2), split.images.size(3)};
+
+  stats.class_counts.assign(static_cast<size_t>(num_classes), 0);
+  const torch::Tensor labels = split.labels.to(torch::kCPU, at::kLong).contiguous();
+  const int64_t* label = labels.data_ptr<int64_t>();
+  for (int64_t i = 0; i < labels.numel(); ++i) {
+    TORCH_CHECK(label[i] >= 0 && label[i] < num_classes, "compute_stats: expected labels in 0..", num_classes - 1,
+                " (got ", label[i], " at index ", i, ")");
+    ++stats.class_counts[static_cast<size_t>(label[i])];
+  }
+
+  // float64 sums over chunks: exact enough for 50,000 x 1,024 pixels, without a float copy of the split.
+  const int64_t channels = split.images.size(1);
+  torch::Tensor sum = at::zeros({channels}, at::kDouble), sum_sq = at::zeros({channels}, at::kDouble);
+  constexpr int64_t kChunk = 2048;
+  for (int64_t start = 0; start < stats.images; start += kChunk) {
+    const torch::Tensor x = split.images.narrow(0, start, std::min(kChunk, stats.images - start)).to(at::kDouble);
+    sum += x.sum({0, 2, 3}).cpu();
+    sum_sq += (x * x).sum({0, 2, 3}).cpu();
+  }
+  const double pixels = static_cast<double>(stats.images) * stats.shape[1] * stats.shape[2];
+  for (int64_t c = 0; c < channels; ++c) {
+    const double mean = pixels > 0 ? sum[c].item<double>() / pixels : 0.0;
+    const double var = pixels > 0 ? sum_sq[c].item<double>() / pixels - mean * mean : 0.0;
+    stats.mean.push_back(mean);
+    stats.std.push_back(std::sqrt(std::max(var, 0.0)));
+  }
+  return stats;
+}
+
+}  // namespace propnet::data
