@@ -20,6 +20,7 @@ struct Command {
 
 constexpr Command kCommands[] = {
     {"info", &propnet::cli::info_command, "describe a network: params, MACs, convs and ReLUs, conv:ReLU ratio"},
+    {"data", &propnet::cli::data_command, "check a data set (counts, class counts, pixel mean/std) or time the input pipeline"},
 };
 
 void print_usage() {
