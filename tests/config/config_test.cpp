@@ -1,0 +1,452 @@
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <c10/util/Exception.h>
+
+#include <propnet/config.h>
+#include "support.h"
+
+namespace propnet {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::ThrowsMessage;
+
+// A valid config whose "train" object is `train` (JSON text, without braces).
+std::string with_train(const std::string& train) {
+  return R"({"network": {"arch": "preresnet", "depth": 110}, "train": {)" + train + "}}";
+}
+
+ExperimentConfig parse(const std::string& text) { return parse_config(text, "t.json"); }
+
+void expect_error(const std::string& text, const std::string& message) {
+  EXPECT_THAT([&] { parse(text); }, ThrowsMessage<c10::ValueError>(HasSubstr(message))) << text;
+}
+
+bool same(const ExperimentConfig& a, const ExperimentConfig& b) {
+  const auto& n = a.network;
+  const auto& m = b.network;
+  const auto& o = n.options;
+  const auto& p = m.options;
+  const bool network = n.arch == m.arch && n.depth == m.depth && n.num_classes == m.num_classes &&
+                       n.in_channels == m.in_channels && n.variant == m.variant && n.relu_mask == m.relu_mask &&
+                       n.widen_factor == m.widen_factor && o.shortcut == p.shortcut &&
+                       o.shared_preactivation == p.shared_preactivation &&
+                       o.shortcut_keeps_relu == p.shortcut_keeps_relu && o.bottleneck_stride == p.bottleneck_stride &&
+                       o.final_merge == p.final_merge && o.plain_indexing == p.plain_indexing &&
+                       o.conv_init == p.conv_init && o.bn_eps == p.bn_eps && o.bn_momentum == p.bn_momentum;
+  const auto& d = a.data;
+  const auto& e = b.data;
+  const bool data = d.dataset == e.dataset && d.dir == e.dir && d.coarse_labels == e.coarse_labels &&
+                    d.subset == e.subset && d.test_subset == e.test_subset && d.augment == e.augment &&
+                    d.drop_last == e.drop_last;
+  const auto& t = a.train;
+  const auto& u = b.train;
+  const bool train = t.epochs == u.epochs && t.batch_size == u.batch_size && t.lr == u.lr &&
+                     t.momentum == u.momentum && t.nesterov == u.nesterov && t.weight_decay == u.weight_decay &&
+                     t.milestone_fractions == u.milestone_fractions && t.milestones == u.milestones &&
+                     t.lr_factor == u.lr_factor && t.eval_batch_size == u.eval_batch_size &&
+                     t.checkpoint_every == u.checkpoint_every && t.log_every == u.log_every &&
+                     t.device == u.device && t.amp == u.amp && t.channels_last == u.channels_last &&
+                     t.deterministic == u.deterministic && t.threads == u.threads;
+  const bool paper = a.paper.has_value() == b.paper.has_value() &&
+                     (!a.paper || (a.paper->mean == b.paper->mean && a.paper->std == b.paper->std));
+  return network && data && train && paper && a.name == b.name && a.seeds == b.seeds && a.out == b.out;
+}
+
+constexpr const char* kFullConfig = R"({
+  "name": "table2/preresnet-110-proportional-c100",
+  "network": {"arch": "preresnet", "depth": 110, "variant": "proportional", "classes": 100, "in_channels": 3,
+              "widen_factor": 1, "shortcut": "B", "shared_preactivation": false, "shortcut_keeps_relu": true,
+              "bottleneck_stride": "3x3", "final_merge": "double", "plain_indexing": "per-stage",
+              "conv_init": "fan-out", "bn_eps": 1e-5, "bn_momentum": 0.2},
+  "data": {"dataset": "cifar100", "dir": "data/cifar-100-binary", "coarse_labels": false, "subset": 5000,
+           "test_subset": 1000, "augment": false, "drop_last": true},
+  "train": {"epochs": 300, "batch_size": 128, "lr": 0.05, "momentum": 0.8, "nesterov": false,
+            "weight_decay": 5e-4, "milestone_fractions": [0.5, 0.75], "milestones": [150, 225], "lr_factor": 0.2,
+            "eval_batch_size": 250, "checkpoint_every": 5, "log_every": 10, "device": "cuda:1", "amp": "bf16",
+            "channels_last": true, "deterministic": true, "threads": 4},
+  "seeds": [0, 1, 2, 3, 4],
+  "out": "results",
+  "paper": {"mean": 72.19, "std": 0.31}
+})";
+
+TEST(ConfigTest, DefaultsAreThePapersProtocol) {  // spec §6
+  const ExperimentConfig c = parse(R"({"network": {"arch": "preresnet", "depth": 110}})");
+  EXPECT_EQ(c.train.epochs, 400);
+  EXPECT_EQ(c.train.batch_size, 64);
+  EXPECT_EQ(c.train.lr, 0.1);
+  EXPECT_EQ(c.train.momentum, 0.9);
+  EXPECT_TRUE(c.train.nesterov);
+  EXPECT_EQ(c.train.weight_decay, 1e-4);
+  EXPECT_THAT(c.train.milestone_fractions, ElementsAre(0.5, 0.75, 0.875));
+  EXPECT_TRUE(c.train.milestones.empty());
+  EXPECT_EQ(c.train.lr_factor, 0.1);
+  EXPECT_EQ(c.network.options.bn_eps, 2e-5);
+  EXPECT_EQ(c.network.options.bn_momentum, 0.1);
+  EXPECT_EQ(c.network.options.conv_init, ConvInit::kFanIn);
+  EXPECT_EQ(c.network.variant, "paired");
+  EXPECT_EQ(c.network.num_classes, 10);
+  EXPECT_EQ(c.network.in_channels, 3);
+  EXPECT_EQ(c.data.dataset, "cifar10");
+  EXPECT_TRUE(c.data.augment);
+  EXPECT_THAT(c.seeds, ElementsAre(0));
+  EXPECT_EQ(c.out, "runs");
+  EXPECT_FALSE(c.paper.has_value());
+}
+
+TEST(ConfigTest, FullConfigFillsEveryField) {
+  const ExperimentConfig c = parse(kFullConfig);
+  EXPECT_EQ(c.name, "table2/preresnet-110-proportional-c100");
+  EXPECT_EQ(c.network.arch, "preresnet");
+  EXPECT_EQ(c.network.depth, 110);
+  EXPECT_EQ(c.network.variant, "proportional");
+  EXPECT_EQ(c.network.num_classes, 100);
+  EXPECT_EQ(c.network.options.shortcut, Shortcut::kB);
+  EXPECT_FALSE(c.network.options.shared_preactivation);
+  EXPECT_TRUE(c.network.options.shortcut_keeps_relu);
+  EXPECT_EQ(c.network.options.bottleneck_stride, BottleneckStride::kConv3x3);
+  EXPECT_EQ(c.network.options.final_merge, FinalMerge::kDoubleMerge);
+  EXPECT_EQ(c.network.options.plain_indexing, models::PlainIndexing::kPerStage);
+  EXPECT_EQ(c.network.options.conv_init, ConvInit::kFanOut);
+  EXPECT_EQ(c.network.options.bn_eps, 1e-5);
+  EXPECT_EQ(c.network.options.bn_momentum, 0.2);
+  EXPECT_EQ(c.data.dataset, "cifar100");
+  EXPECT_EQ(c.data.dir, "data/cifar-100-binary");
+  EXPECT_EQ(c.data.subset, 5000);
+  EXPECT_EQ(c.data.test_subset, 1000);
+  EXPECT_FALSE(c.data.augment);
+  EXPECT_TRUE(c.data.drop_last);
+  EXPECT_EQ(c.train.epochs, 300);
+  EXPECT_EQ(c.train.batch_size, 128);
+  EXPECT_EQ(c.train.lr, 0.05);
+  EXPECT_EQ(c.train.momentum, 0.8);
+  EXPECT_FALSE(c.train.nesterov);
+  EXPECT_EQ(c.train.weight_decay, 5e-4);
+  EXPECT_THAT(c.train.milestone_fractions, ElementsAre(0.5, 0.75));
+  EXPECT_THAT(c.train.milestones, ElementsAre(150, 225));
+  EXPECT_EQ(c.train.lr_factor, 0.2);
+  EXPECT_EQ(c.train.eval_batch_size, 250);
+  EXPECT_EQ(c.train.checkpoint_every, 5);
+  EXPECT_EQ(c.train.log_every, 10);
+  EXPECT_EQ(c.train.device, "cuda:1");
+  EXPECT_EQ(c.train.amp, "bf16");
+  EXPECT_TRUE(c.train.channels_last);
+  EXPECT_TRUE(c.train.deterministic);
+  EXPECT_EQ(c.train.threads, 4);
+  EXPECT_THAT(c.seeds, ElementsAre(0, 1, 2, 3, 4));
+  EXPECT_EQ(c.out, "results");
+  ASSERT_TRUE(c.paper.has_value());
+  EXPECT_EQ(c.paper->mean, 72.19);
+  EXPECT_EQ(c.paper->std, 0.31);
+}
+
+TEST(ConfigTest, ClassesAndChannelsFollowTheDataSetUnlessGiven) {
+  auto c = parse(R"({"network": {"arch": "plain", "depth": 38}, "data": {"dataset": "cifar100"}})");
+  EXPECT_EQ(c.network.num_classes, 100);
+  c = parse(R"({"network": {"arch": "plain", "depth": 38}, "data": {"dataset": "cifar100", "coarse_labels": true}})");
+  EXPECT_EQ(c.network.num_classes, 20);
+  c = parse(R"({"network": {"arch": "preresnet", "depth": 20}, "data": {"dataset": "fashion-mnist"}})");
+  EXPECT_EQ(c.network.num_classes, 10);
+  EXPECT_EQ(c.network.in_channels, 1);
+  expect_error(R"({"network": {"arch": "plain", "depth": 38, "classes": 10}, "data": {"dataset": "cifar100"}})",
+               "config t.json: network.classes: expected 100 for \"cifar100\" (got 10)");
+  expect_error(R"({"network": {"arch": "plain", "depth": 38, "in_channels": 3}, "data": {"dataset": "fashion-mnist"}})",
+               "config t.json: network.in_channels: expected 1 for \"fashion-mnist\" (got 3)");
+}
+
+TEST(ConfigTest, ExplicitMaskIsReadAndGivingBothIsAnError) {
+  const auto c = parse(R"({"network": {"arch": "preresnet-bottleneck", "depth": 164, "relu_mask": "101"}})");
+  EXPECT_EQ(c.network.relu_mask, "101");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "variant": "paired", "relu_mask": "01"}})",
+               "config t.json: network: give variant or relu_mask, not both");
+}
+
+TEST(ConfigTest, UnknownKeysSuggestTheClosestKey) {
+  expect_error(with_train(R"("nesterof": true)"), "config t.json: train.nesterof: unknown key; did you mean \"nesterov\"?");
+  expect_error(with_train(R"("batch-size": 32)"), "train.batch-size: unknown key; did you mean \"batch_size\"?");
+  expect_error(with_train(R"("dataset": "cifar10")"), "train.dataset: unknown key; did you mean \"data.dataset\"?");
+  expect_error(with_train(R"("banana": 1)"), "train.banana: unknown key; expected one of: epochs, batch_size, lr,");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "seed": [1]})",
+               "config t.json: seed: unknown key; did you mean \"seeds\"?");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "widen": 2}})",
+               "network.widen: unknown key; did you mean \"widen_factor\"?");
+}
+
+TEST(ConfigTest, WrongTypesNameTheKeyAndTheValue) {
+  expect_error(with_train(R"("lr": "0.1")"), "config t.json: train.lr: expected a number (got \"0.1\")");
+  expect_error(with_train(R"("epochs": 10.5)"), "train.epochs: expected an integer (got 10.5)");
+  expect_error(with_train(R"("nesterov": 1)"), "train.nesterov: expected true or false (got 1)");
+  expect_error(with_train(R"("device": 0)"), "train.device: expected a string (got 0)");
+  expect_error(with_train(R"("milestones": 200)"), "train.milestones: expected a list of integers (got 200)");
+  expect_error(with_train(R"("milestones": [200, "300"])"), "train.milestones[1]: expected an integer (got \"300\")");
+  expect_error(with_train(R"("epochs": 18446744073709551615)"), "train.epochs: expected a 64-bit integer");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "train": []})",
+               "config t.json: train: expected an object (got [])");
+  expect_error("[1, 2]", "config t.json: expected a JSON object (got [1,2])");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "seeds": 1.5})",
+               "seeds: expected a list of integers or a string like \"0-4\" (got 1.5)");
+}
+
+TEST(ConfigTest, RequiredKeysAreReportedWhenMissing) {
+  expect_error("{}", "config t.json: network: required key is missing");
+  expect_error(R"({"network": {"depth": 110}})",
+               "network.arch: required key is missing; expected one of: plain, resnet, preresnet");
+  expect_error(R"({"network": {"arch": "plain"}})", "network.depth: required key is missing");
+}
+
+TEST(ConfigTest, InvalidJsonReportsTheParserPosition) {
+  expect_error("{\n  \"network\": {\"arch\": \"plain\",}\n}", "config t.json: invalid JSON: parse error at line 2");
+  expect_error("", "config t.json: invalid JSON:");
+}
+
+TEST(ConfigTest, OutOfRangeValuesSayWhatIsExpected) {
+  expect_error(with_train(R"("lr": -0.1)"), "config t.json: train.lr: expected a number > 0 (got -0.1)");
+  expect_error(with_train(R"("epochs": 0)"), "train.epochs: expected an integer >= 1 (got 0)");
+  expect_error(with_train(R"("batch_size": -5)"), "train.batch_size: expected an integer >= 1 (got -5)");
+  expect_error(with_train(R"("momentum": 1)"), "train.momentum: expected a number in [0, 1) (got 1)");
+  expect_error(with_train(R"("weight_decay": -1e-4)"), "train.weight_decay: expected a number >= 0 (got -0.0001)");
+  expect_error(with_train(R"("milestone_fractions": [0.5, 1.0])"),
+               "train.milestone_fractions[1]: expected a fraction of train.epochs in (0, 1) (got 1)");
+  expect_error(with_train(R"("milestone_fractions": [0.75, 0.5])"),
+               "train.milestone_fractions[1]: expected increasing fractions (got 0.5 after 0.75)");
+  expect_error(with_train(R"("epochs": 100, "milestones": [50, 100])"),
+               "train.milestones[1]: expected an epoch in [0, 100) = [0, train.epochs) (got 100)");
+  expect_error(with_train(R"("milestones": [-1])"), "train.milestones[0]: expected an integer >= 0 (got -1)");
+  expect_error(with_train(R"("lr_factor": 0)"), "train.lr_factor: expected a number in (0, 1] (got 0)");
+  expect_error(with_train(R"("momentum": 0)"),
+               "train.nesterov: expected false when train.momentum is 0 (got true); Nesterov needs momentum > 0");
+  EXPECT_NO_THROW(parse(with_train(R"("momentum": 0, "nesterov": false)")));
+  expect_error(with_train(R"("device": "gpu")"),
+               "train.device: expected \"auto\", \"cpu\", \"cuda\" or \"cuda:N\" (got \"gpu\")");
+  expect_error(with_train(R"("device": "cuda:x")"), "train.device: expected");
+  EXPECT_NO_THROW(parse(with_train(R"("device": "cuda:0")")));
+  expect_error(with_train(R"("amp": "fp32")"), "train.amp: expected one of \"off\", \"bf16\", \"fp16\" (got \"fp32\")");
+  expect_error(with_train(R"("amp": "fp16", "device": "cpu")"), "train.amp: expected \"off\" on train.device \"cpu\"");
+  expect_error(with_train(R"("threads": -1)"), "train.threads: expected an integer >= 0 (got -1)");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "data": {"subset": -1}})",
+               "data.subset: expected an integer >= 0 (got -1)");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "data": {"dataset": "cifar"}})",
+               "data.dataset: expected one of \"cifar10\", \"cifar100\", \"fashion-mnist\" (got \"cifar\"); "
+               "did you mean \"cifar10\"?");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "data": {"coarse_labels": true}})",
+               "data.coarse_labels: expected false for \"cifar10\" (got true)");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "seeds": [0, -1]})",
+               "seeds[1]: expected a non-negative seed (got -1)");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "seeds": [3, 3]})",
+               "seeds[1]: expected unique seeds (got 3 twice)");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "seeds": []})",
+               "seeds: expected at least one seed (got [])");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "name": "../x"})", "name: expected a relative folder");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "paper": {"std": 1}})",
+               "paper.mean: required key is missing");
+}
+
+TEST(ConfigTest, EnumStringsListTheirValues) {
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "shortcut": "C"}})",
+               "network.shortcut: expected one of \"A\", \"B\" (got \"C\")");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "conv_init": "fanin"}})",
+               "network.conv_init: expected one of \"fan-in\", \"fan-out\" (got \"fanin\"); did you mean \"fan-in\"?");
+  expect_error(R"({"network": {"arch": "dfn-mr", "depth": 110, "final_merge": "2m"}})",
+               "network.final_merge: expected one of \"sum\", \"double\"");
+}
+
+TEST(ConfigTest, NetworkErrorsComeFromTheRegistryWithTheKeyPath) {
+  expect_error(R"({"network": {"arch": "resnext", "depth": 29}})",
+               "config t.json: network.arch: unknown network \"resnext\"; expected one of: plain, resnet");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 111}})",
+               "config t.json: network.depth: preresnet: depth must be 6n+2 (got 111)");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "variant": "type1"}})",
+               "config t.json: network.variant: preresnet: unknown variant \"type1\"; expected one of: paired, proportional");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "relu_mask": "011"}})",
+               "config t.json: network.relu_mask: preresnet: expected a relu_mask of 2 characters");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "widen_factor": 4}})",
+               "network.widen_factor: expected 1 for \"preresnet\" (got 4); only dfn-mr widens");
+  EXPECT_NO_THROW(parse(R"({"network": {"arch": "dfn-mr", "depth": 62, "widen_factor": 4}})"));
+}
+
+TEST(ConfigTest, ToJsonRoundTripsEveryField) {
+  const ExperimentConfig full = parse(kFullConfig);
+  const std::string text = to_json(full);
+  EXPECT_TRUE(same(parse(text), full)) << text;
+  EXPECT_THAT(text, HasSubstr("\n  \"network\": {\n    \"arch\": \"preresnet\",\n"));  // 2-space indent
+  EXPECT_THAT(text, HasSubstr("\"milestones\": [150, 225]"));
+  EXPECT_THAT(text, HasSubstr("\"bottleneck_stride\": \"3x3\""));
+
+  const ExperimentConfig minimal = parse(R"({"network": {"arch": "dfn-mr", "depth": 110, "relu_mask": "0111"}})");
+  const std::string minimal_text = to_json(minimal);
+  EXPECT_TRUE(same(parse(minimal_text), minimal)) << minimal_text;
+  EXPECT_THAT(minimal_text, HasSubstr("\"paper\": null"));
+  EXPECT_THAT(minimal_text, HasSubstr("\"relu_mask\": \"0111\""));
+  EXPECT_THAT(minimal_text, Not(HasSubstr("\"variant\"")));
+  EXPECT_THAT(minimal_text, HasSubstr("\"weight_decay\": 0.0001"));
+}
+
+TEST(ConfigTest, ToJsonWritesEveryKey) {
+  const std::string text = to_json(parse(R"({"network": {"arch": "preresnet", "depth": 110}})"));
+  for (const char* key : {"name", "network", "arch", "depth", "variant", "classes", "in_channels", "widen_factor",
+                          "shortcut", "shared_preactivation", "shortcut_keeps_relu", "bottleneck_stride",
+                          "final_merge", "plain_indexing", "conv_init", "bn_eps", "bn_momentum", "data", "dataset",
+                          "dir", "coarse_labels", "subset", "test_subset", "augment", "drop_last", "train", "epochs",
+                          "batch_size", "lr", "momentum", "nesterov", "weight_decay", "milestone_fractions",
+                          "milestones", "lr_factor", "eval_batch_size", "checkpoint_every", "log_every", "device",
+                          "amp", "channels_last", "deterministic", "threads", "seeds", "out", "paper"}) {
+    EXPECT_THAT(text, HasSubstr("\"" + std::string(key) + "\": ")) << key;
+  }
+}
+
+TEST(ConfigTest, OverridesParseNumbersBooleansListsAndStrings) {
+  ExperimentConfig c = parse(R"({"network": {"arch": "preresnet", "depth": 110}})");
+  apply_override(c, "train.lr=0.05");
+  EXPECT_EQ(c.train.lr, 0.05);
+  apply_override(c, "train.epochs=10");
+  EXPECT_EQ(c.train.epochs, 10);
+  apply_override(c, "train.nesterov=false");
+  EXPECT_FALSE(c.train.nesterov);
+  apply_override(c, "train.milestones=[5, 8]");
+  EXPECT_THAT(c.train.milestones, ElementsAre(5, 8));
+  apply_override(c, "train.device=cuda:1");
+  EXPECT_EQ(c.train.device, "cuda:1");
+  apply_override(c, "name=2024");  // a string key keeps number-like text as a string
+  EXPECT_EQ(c.name, "2024");
+  apply_override(c, "seeds=0-2");
+  EXPECT_THAT(c.seeds, ElementsAre(0, 1, 2));
+  apply_override(c, "seeds=[4, 7]");
+  EXPECT_THAT(c.seeds, ElementsAre(4, 7));
+  apply_override(c, "paper.mean=64.25");
+  ASSERT_TRUE(c.paper.has_value());
+  EXPECT_EQ(c.paper->mean, 64.25);
+  apply_override(c, "paper=null");
+  EXPECT_FALSE(c.paper.has_value());
+  apply_override(c, "network.shortcut=B");
+  EXPECT_EQ(c.network.options.shortcut, Shortcut::kB);
+}
+
+TEST(OverrideTest, DataSetChangeCarriesTheClassCountAlong) {
+  ExperimentConfig c = parse(R"({"network": {"arch": "preresnet", "depth": 110}})");
+  apply_override(c, "data.dataset=cifar100");
+  EXPECT_EQ(c.data.dataset, "cifar100");
+  EXPECT_EQ(c.network.num_classes, 100);
+  EXPECT_NO_THROW(validate(c, "flags"));
+  apply_override(c, "data.dataset=fashion-mnist");
+  EXPECT_EQ(c.network.num_classes, 10);
+  EXPECT_EQ(c.network.in_channels, 1);
+  EXPECT_NO_THROW(validate(c, "flags"));
+}
+
+TEST(OverrideTest, VariantAndMaskReplaceEachOther) {
+  ExperimentConfig c = parse(R"({"network": {"arch": "preresnet-bottleneck", "depth": 164, "variant": "type1"}})");
+  apply_override(c, "network.relu_mask=101");
+  EXPECT_EQ(c.network.relu_mask, "101");
+  EXPECT_EQ(c.network.variant, "paired");
+  apply_override(c, "network.variant=type3");
+  EXPECT_EQ(c.network.variant, "type3");
+  EXPECT_EQ(c.network.relu_mask, "");
+}
+
+TEST(OverrideTest, BadPathsAndValuesAreReportedAsSet) {
+  ExperimentConfig c = parse(R"({"network": {"arch": "preresnet", "depth": 110}})");
+  EXPECT_THAT([&] { apply_override(c, "train.nesterof=true"); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("config --set: train.nesterof: unknown key; did you mean \"nesterov\"?")));
+  EXPECT_THAT([&] { apply_override(c, "trian.lr=0.1"); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("config --set: trian: unknown key; did you mean \"train\"?")));
+  EXPECT_THAT([&] { apply_override(c, "train.lr.x=0.1"); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("config --set: train.lr.x: unknown key")));
+  EXPECT_THAT([&] { apply_override(c, "train.lr"); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("config --set: expected key.path=value")));
+  EXPECT_THAT([&] { apply_override(c, "train.lr=fast"); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("config --set: train.lr: expected a number (got \"fast\")")));
+  EXPECT_THAT([&] { apply_override(c, "train.lr=-1"); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("config --set: train.lr: expected a number > 0 (got -1)")));
+  EXPECT_THAT([&] { apply_override(c, "seeds=1-0"); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("config --set: seeds: expected an ascending range (got \"1-0\")")));
+  EXPECT_EQ(c.train.lr, 0.1);  // a failed override leaves the config as it was
+}
+
+TEST(OverrideTest, CrossKeyRulesWaitForValidate) {
+  // Order-independent: shrinking epochs before the milestones is fine until validate() runs.
+  ExperimentConfig c = parse(with_train(R"("milestones": [200, 300])"));
+  apply_override(c, "train.epochs=10");
+  apply_override(c, "train.milestones=[5]");
+  EXPECT_NO_THROW(validate(c, "flags"));
+  apply_override(c, "train.epochs=4");
+  EXPECT_THAT([&] { validate(c, "flags"); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("config flags: train.milestones[0]: expected an epoch in [0, 4)")));
+}
+
+TEST(ConfigTest, RunNameIsDerivedUnlessGiven) {
+  ExperimentConfig c = parse(R"({"network": {"arch": "preresnet", "depth": 110, "variant": "proportional"},
+                                 "data": {"dataset": "cifar100"}})");
+  EXPECT_EQ(run_name(c), "preresnet-110-proportional-cifar100");
+  c.network.relu_mask = "11";
+  EXPECT_EQ(run_name(c), "preresnet-110-11-cifar100");
+  c.name = "table2/x";
+  EXPECT_EQ(run_name(c), "table2/x");
+}
+
+TEST(SeedListTest, ParsesRangesListsAndMixes) {
+  EXPECT_THAT(parse_seed_list("0-4"), ElementsAre(0, 1, 2, 3, 4));
+  EXPECT_THAT(parse_seed_list("0,2,5"), ElementsAre(0, 2, 5));
+  EXPECT_THAT(parse_seed_list("0-2,7"), ElementsAre(0, 1, 2, 7));
+  EXPECT_THAT(parse_seed_list(" 3 , 1 "), ElementsAre(3, 1));
+  EXPECT_THAT(parse_seed_list("9"), ElementsAre(9));
+}
+
+TEST(SeedListTest, RejectsBadListsWithTheOffendingPart) {
+  const auto throws = [](const std::string& text, const std::string& message) {
+    EXPECT_THAT([&] { parse_seed_list(text); }, ThrowsMessage<c10::ValueError>(HasSubstr(message))) << text;
+  };
+  throws("", "seeds: expected seeds like \"0-4\", \"0,2,5\" or \"0-2,7\" (got \"\")");
+  throws("-1", "seeds: expected non-negative seeds (got \"-1\")");
+  throws("4-0", "seeds: expected an ascending range (got \"4-0\")");
+  throws("0-2,1", "seeds: expected unique seeds, 1 appears twice (got \"1\" in \"0-2,1\")");
+  throws("0,,2", "(got \"\" in \"0,,2\")");
+  throws("a-b", "seeds: expected seeds like");
+  throws("1.5", "seeds: expected seeds like");
+  throws("0-100000000", "seeds: expected at most 10000 seeds");
+  EXPECT_THAT([] { parse(R"({"network": {"arch": "preresnet", "depth": 110}, "seeds": "2-1"})"); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("config t.json: seeds: expected an ascending range")));
+  EXPECT_THAT(parse(R"({"network": {"arch": "preresnet", "depth": 110}, "seeds": "0-2,7"})").seeds,
+              ElementsAre(0, 1, 2, 7));
+}
+
+TEST(LoadConfigTest, ReadsAFileAndNamesItInErrors) {
+  const auto dir = test::scratch_dir("config-load");
+  const std::string good = (dir / "good.json").string();
+  std::ofstream(good) << R"({"network": {"arch": "plain", "depth": 38, "variant": "proportional"},
+                             "data": {"dataset": "cifar100"}, "seeds": "0-4"})";
+  const ExperimentConfig c = load_config(good);
+  EXPECT_EQ(c.network.arch, "plain");
+  EXPECT_EQ(c.network.num_classes, 100);
+  EXPECT_THAT(c.seeds, ElementsAre(0, 1, 2, 3, 4));
+
+  const std::string bad = (dir / "bad.json").string();
+  std::ofstream(bad) << with_train(R"("lr": -0.1)");
+  EXPECT_THAT([&] { load_config(bad); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("config " + bad + ": train.lr: expected a number > 0 (got -0.1)")));
+
+  const std::string missing = (dir / "missing.json").string();
+  EXPECT_THAT([&] { load_config(missing); },
+              ThrowsMessage<c10::ValueError>(
+                  HasSubstr("config \"" + missing + "\": cannot open: No such file or directory")));
+  EXPECT_THAT([&] { load_config(dir.string()); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("cannot open: Is a directory")));
+}
+
+TEST(LoadConfigTest, ShippedExamplesParse) {
+  for (const char* name : {"fashion-mnist-preresnet-20.json", "table1-plain-38-proportional-c100.json",
+                           "table2-preresnet-110-proportional-c100.json"}) {
+    const auto root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();  // tests/config/
+    const std::string path = (root / "configs" / "examples" / name).string();
+    EXPECT_NO_THROW(load_config(path)) << path;
+  }
+}
+
+}  // namespace
+}  // namespace propnet
