@@ -2,7 +2,8 @@
 
 #include <c10/util/Exception.h>
 #include <cxxopts.hpp>
-#include <spdlog/spdlog.h>
+
+#include "log.h"
 
 namespace propnet::cli {
 
@@ -10,19 +11,19 @@ int run_reporting_errors(const std::string& command, const std::function<int()>&
   try {
     return body();
   } catch (const UsageError& e) {
-    spdlog::error("{}: {}", command, e.what());
+    log::error(command + ": " + std::string(e.what()));
     return kExitUsage;
   } catch (const cxxopts::exceptions::exception& e) {
-    spdlog::error("{}: {} (see 'propnet {} --help')", command, e.what(), command);
+    log::error(command + ": " + e.what() + " (see 'propnet " + command + " --help')");
     return kExitUsage;
   } catch (const c10::ValueError& e) {
-    spdlog::error("{}: {}", command, e.what_without_backtrace());
+    log::error(command + ": " + std::string(e.what_without_backtrace()));
     return kExitUsage;
   } catch (const c10::Error& e) {
-    spdlog::error("{}: {}", command, e.what_without_backtrace());  // what() would print a backtrace in 1.13
+    log::error(command + ": " + std::string(e.what_without_backtrace()));  // what() would print a backtrace in 1.13
     return kExitFailure;
   } catch (const std::exception& e) {
-    spdlog::error("{}: {}", command, e.what());
+    log::error(command + ": " + std::string(e.what()));
     return kExitFailure;
   }
 }

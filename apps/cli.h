@@ -23,5 +23,7 @@ int run_reporting_errors(const std::string& command, const std::function<int()>&
 /// Subcommands; each parses its own flags from argv[1..] (argv[0] is "propnet <command>").
 int info_command(int argc, char** argv);
 int data_command(int argc, char** argv);
+int train_command(int argc, char** argv);
+int eval_command(int argc, char** argv);
 
 }  // namespace propnet::cli

@@ -3,12 +3,11 @@
 #include <iostream>
 #include <string_view>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 
 #include <propnet/runtime.h>
 
 #include "cli.h"
+#include "log.h"
 
 namespace {
 
@@ -21,6 +20,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"info", &propnet::cli::info_command, "describe a network: params, MACs, convs and ReLUs, conv:ReLU ratio"},
     {"data", &propnet::cli::data_command, "check a data set (counts, class counts, pixel mean/std) or time the input pipeline"},
+    {"train", &propnet::cli::train_command, "train over several seeds with the paper's protocol; resumable"},
+    {"eval", &propnet::cli::eval_command, "test loss and accuracy of a saved model"},
 };
 
 void print_usage() {
@@ -43,8 +44,7 @@ void print_version() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  spdlog::set_default_logger(spdlog::stderr_color_mt("propnet"));  // stdout stays clean for --json
-  spdlog::set_pattern("%^%l%$: %v");
+  propnet::cli::log::init();  // stderr: stdout stays clean for --json
   propnet::configure_threads();  // LibTorch may start with 1 thread; users expect every core
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     print_usage();
@@ -57,6 +57,6 @@ int main(int argc, char** argv) {
   for (const Command& c : kCommands) {
     if (c.name == argv[1]) return c.run(argc - 1, argv + 1);
   }
-  spdlog::error("unknown command \"{}\"; run 'propnet --help' for the list", argv[1]);
+  propnet::cli::log::error(std::string("unknown command \"") + argv[1] + "\"; run 'propnet --help' for the list");
   return propnet::cli::kExitUsage;
 }

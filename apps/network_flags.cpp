@@ -41,29 +41,44 @@ void add_network_flags(cxxopts::Options& options) {
 models::NetworkSpec network_spec_from(const cxxopts::ParseResult& flags) {
   if (!flags.count("net")) throw UsageError("--net is required (see --list)");
   if (!flags.count("depth")) throw UsageError("--depth is required");
+  models::NetworkSpec spec;
+  apply_network_flags(spec, flags);
+  return spec;
+}
+
+void apply_network_flags(models::NetworkSpec& spec, const cxxopts::ParseResult& flags) {
   if (flags.count("relu-mask") && flags.count("variant")) {
     throw UsageError("--variant and --relu-mask are exclusive; give one");
   }
-  models::NetworkSpec spec;
-  spec.arch = flags["net"].as<std::string>();
-  spec.depth = flags["depth"].as<int64_t>();
-  spec.variant = flags["variant"].as<std::string>();
+  if (flags.count("net")) spec.arch = flags["net"].as<std::string>();
+  if (flags.count("depth")) spec.depth = flags["depth"].as<int64_t>();
+  if (flags.count("variant")) {
+    spec.variant = flags["variant"].as<std::string>();
+    spec.relu_mask.clear();
+  }
   if (flags.count("relu-mask")) spec.relu_mask = flags["relu-mask"].as<std::string>();
-  spec.num_classes = flags["classes"].as<int64_t>();
-  spec.in_channels = flags["in-channels"].as<int64_t>();
-  spec.widen_factor = flags["widen-factor"].as<int64_t>();
+  if (flags.count("classes")) spec.num_classes = flags["classes"].as<int64_t>();
+  if (flags.count("in-channels")) spec.in_channels = flags["in-channels"].as<int64_t>();
+  if (flags.count("widen-factor")) spec.widen_factor = flags["widen-factor"].as<int64_t>();
 
   models::ArchOptions& o = spec.options;
-  o.shortcut = choose<Shortcut>(flags, "shortcut", {{"A", Shortcut::kA}, {"B", Shortcut::kB}});
-  o.bottleneck_stride = choose<BottleneckStride>(
-      flags, "bottleneck-stride", {{"first-1x1", BottleneckStride::kFirst1x1}, {"3x3", BottleneckStride::kConv3x3}});
-  o.final_merge = choose<FinalMerge>(flags, "final-merge", {{"sum", FinalMerge::kSum}, {"double", FinalMerge::kDoubleMerge}});
-  o.plain_indexing = choose<models::PlainIndexing>(
-      flags, "plain-indexing", {{"global", models::PlainIndexing::kGlobal}, {"per-stage", models::PlainIndexing::kPerStage}});
-  o.conv_init = choose<ConvInit>(flags, "conv-init", {{"fan-in", ConvInit::kFanIn}, {"fan-out", ConvInit::kFanOut}});
-  o.shared_preactivation = !flags.count("no-shared-preactivation");
-  o.shortcut_keeps_relu = flags.count("shortcut-keeps-relu") > 0;
-  return spec;
+  if (flags.count("shortcut")) o.shortcut = choose<Shortcut>(flags, "shortcut", {{"A", Shortcut::kA}, {"B", Shortcut::kB}});
+  if (flags.count("bottleneck-stride")) {
+    o.bottleneck_stride = choose<BottleneckStride>(
+        flags, "bottleneck-stride", {{"first-1x1", BottleneckStride::kFirst1x1}, {"3x3", BottleneckStride::kConv3x3}});
+  }
+  if (flags.count("final-merge")) {
+    o.final_merge = choose<FinalMerge>(flags, "final-merge", {{"sum", FinalMerge::kSum}, {"double", FinalMerge::kDoubleMerge}});
+  }
+  if (flags.count("plain-indexing")) {
+    o.plain_indexing = choose<models::PlainIndexing>(
+        flags, "plain-indexing", {{"global", models::PlainIndexing::kGlobal}, {"per-stage", models::PlainIndexing::kPerStage}});
+  }
+  if (flags.count("conv-init")) {
+    o.conv_init = choose<ConvInit>(flags, "conv-init", {{"fan-in", ConvInit::kFanIn}, {"fan-out", ConvInit::kFanOut}});
+  }
+  if (flags.count("no-shared-preactivation")) o.shared_preactivation = false;
+  if (flags.count("shortcut-keeps-relu")) o.shortcut_keeps_relu = true;
 }
 
 }  // namespace propnet::cli

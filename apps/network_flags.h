@@ -14,4 +14,7 @@ void add_network_flags(cxxopts::Options& options);
 /// and for values outside their choices; the registry validates names, depths and masks.
 models::NetworkSpec network_spec_from(const cxxopts::ParseResult& flags);
 
+/// Overrides the fields of `spec` whose flags were given explicitly (a config's network, say).
+void apply_network_flags(models::NetworkSpec& spec, const cxxopts::ParseResult& flags);
+
 }  // namespace propnet::cli

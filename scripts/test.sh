@@ -65,7 +65,7 @@ if [ "$torch" = pip ]; then
     "$venv/bin/pip" install -q --disable-pip-version-check torch
   fi
   prefix=$("$venv/bin/python" -c "import torch; print(torch.utils.cmake_prefix_path)" 2>/dev/null)
-  cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix")
+  cmake_args+=(-DCMAKE_PREFIX_PATH="$prefix" -DPROPNET_PYTHON="$venv/bin/python")
   # Torch's CMake config for a CUDA build needs the CUDA toolkit (nvcc), not a GPU.
   if ! command -v nvcc >/dev/null; then
     if [ -x /usr/local/cuda/bin/nvcc ]; then export PATH="/usr/local/cuda/bin:$PATH"

@@ -129,6 +129,9 @@ std::string shown(const Json& value) {
 
 std::string quoted(const std::string& text) { return shown(Json(text)); }
 
+// Paths are never cut: a user must be able to find the file.
+std::string quoted_path(const std::string& path) { return "\"" + path + "\""; }
+
 // Shortest text that reads back as the same double (nlohmann prints round-trip digits).
 std::string number(double value) {
   if (std::isnan(value)) return "nan";
@@ -772,13 +775,13 @@ Kind kind_of(const std::vector<std::string>& parts, const std::string& source) {
 ExperimentConfig load_config(const std::string& path) {
   std::error_code error;
   if (std::filesystem::is_directory(path, error)) {
-    TORCH_CHECK_VALUE(false, "config ", quoted(path), ": cannot open: ", std::strerror(EISDIR));
+    TORCH_CHECK_VALUE(false, "config ", quoted_path(path), ": cannot open: ", std::strerror(EISDIR));
   }
   std::ifstream file(path, std::ios::binary);
-  if (!file) TORCH_CHECK_VALUE(false, "config ", quoted(path), ": cannot open: ", std::strerror(errno));
+  if (!file) TORCH_CHECK_VALUE(false, "config ", quoted_path(path), ": cannot open: ", std::strerror(errno));
   std::ostringstream text;
   text << file.rdbuf();
-  if (file.bad()) TORCH_CHECK_VALUE(false, "config ", quoted(path), ": cannot read: ", std::strerror(errno));
+  if (file.bad()) TORCH_CHECK_VALUE(false, "config ", quoted_path(path), ": cannot read: ", std::strerror(errno));
   return parse_config(text.str(), path);
 }
 

@@ -1,0 +1,74 @@
+#include "run_summary.h"
+
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include <propnet/train/statistics.h>
+#include <propnet/train/trainer.h>
+
+namespace propnet::cli {
+
+nlohmann::json summarize_run(const std::filesystem::path& run_dir, const ExperimentConfig& config) {
+  nlohmann::json seeds = nlohmann::json::array();
+  std::vector<double> finals;
+  std::vector<std::filesystem::path> dirs;
+  for (const auto& entry : std::filesystem::directory_iterator(run_dir)) {
+    if (entry.is_directory() && entry.path().filename().string().rfind("seed-", 0) == 0) dirs.push_back(entry.path());
+  }
+  std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) {
+    return std::stoll(a.filename().string().substr(5)) < std::stoll(b.filename().string().substr(5));
+  });
+  for (const auto& dir : dirs) {
+    const train::SeedFiles files(dir);
+    nlohmann::json seed{{"seed", std::stoll(dir.filename().string().substr(5))}};
+    std::vector<train::EpochMetrics> metrics;
+    if (std::filesystem::exists(files.checkpoint)) metrics = train::read_checkpoint_metrics(files.checkpoint);
+    seed["epochs_completed"] = metrics.size();
+    if (!metrics.empty()) seed["final_test_acc"] = metrics.back().test_acc;
+    const auto failed = dir / kFailedMarker;
+    if (std::filesystem::exists(failed)) {
+      std::ifstream in(failed);
+      std::string reason((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      seed["status"] = "failed";
+      seed["message"] = reason;
+    } else if (static_cast<int64_t>(metrics.size()) == config.train.epochs && std::filesystem::exists(files.model)) {
+      seed["status"] = "done";
+      finals.push_back(metrics.back().test_acc);
+    } else {
+      seed["status"] = "incomplete";
+    }
+    seeds.push_back(seed);
+  }
+  const train::SeedStatistics s = train::seed_statistics(finals);
+  nlohmann::json summary{{"run", run_name(config)},
+                         {"dataset", config.data.dataset},
+                         {"epochs", config.train.epochs},
+                         {"seeds", seeds},
+                         {"n", s.n},
+                         {"mean", s.mean},
+                         {"std", s.std},
+                         {"std_pop", s.std_pop},
+                         {"median", s.median},
+                         {"best", s.best},
+                         {"reference_line", s.n ? train::reference_line(s) : ""}};
+  if (config.paper) summary["paper"] = {{"mean", config.paper->mean}, {"std", config.paper->std}};
+  return summary;
+}
+
+std::string write_run_summary(const std::filesystem::path& run_dir, const ExperimentConfig& config) {
+  const nlohmann::json summary = summarize_run(run_dir, config);
+  const auto path = run_dir / "summary.json";
+  const auto temp = run_dir / "summary.json.tmp";
+  {
+    std::ofstream out(temp);
+    out << summary.dump(2) << "\n";
+  }
+  std::filesystem::rename(temp, path);
+  if (summary["n"].get<int64_t>() == 0) return "no finished seed yet";
+  return fmt::format("{:.2f} \u00b1 {:.2f} (n={}, sample std); median (mean \u00b1 std_pop, best): {}",
+                     summary["mean"].get<double>(), summary["std"].get<double>(), summary["n"].get<int64_t>(),
+                     summary["reference_line"].get<std::string>());
+}
+
+}  // namespace propnet::cli

@@ -1,0 +1,259 @@
+// `propnet train`: the paper's protocol over several seeds, resumable, with mean ± std at the end.
+#include <fstream>
+#include <iostream>
+
+#include <c10/util/Exception.h>
+#include <cxxopts.hpp>
+#include <nlohmann/json.hpp>
+#include <fmt/format.h>
+
+#include <propnet/config.h>
+#include <propnet/data/dataset.h>
+#include <propnet/runtime.h>
+#include <propnet/train/device.h>
+#include <propnet/train/trainer.h>
+
+#include "cli.h"
+#include "log.h"
+#include "network_flags.h"
+#include "progress.h"
+#include "run_summary.h"
+#include "signals.h"
+
+#ifndef PROPNET_GIT_SHA
+#define PROPNET_GIT_SHA "unknown"
+#endif
+
+namespace propnet::cli {
+namespace {
+
+// Keys that may change between invocations of the same run without changing its results.
+const char* const kRunInvariantExceptions[][2] = {{"seeds", ""},          {"out", ""},
+                                                  {"environment", ""},    {"train", "device"},
+                                                  {"train", "threads"},   {"train", "log_every"},
+                                                  {"train", "checkpoint_every"}, {"data", "dir"}};
+
+nlohmann::json comparable(nlohmann::json config) {
+  for (const auto& [object, key] : kRunInvariantExceptions) {
+    if (*key == '\0') {
+      config.erase(object);
+    } else if (config.contains(object)) {
+      config[object].erase(key);
+    }
+  }
+  return config;
+}
+
+// "train.lr (0.1 in the run folder, 0.05 now)" for the first difference.
+std::string first_difference(const nlohmann::json& old_config, const nlohmann::json& new_config) {
+  for (const auto& op : nlohmann::json::diff(old_config, new_config)) {
+    std::string path = op["path"].get<std::string>().substr(1);
+    std::replace(path.begin(), path.end(), '/', '.');
+    const nlohmann::json::json_pointer pointer(op["path"].get<std::string>());
+    const std::string was = old_config.contains(pointer) ? old_config[pointer].dump() : "absent";
+    const std::string now = new_config.contains(pointer) ? new_config[pointer].dump() : "absent";
+    return path + " (" + was + " in the run folder, " + now + " now)";
+  }
+  return "";
+}
+
+std::string shell_command(int argc, char** argv) {
+  std::string command = "propnet";
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i == 0) arg = "train";
+    const bool plain = arg.find_first_of(" \t'\"$`\\*?;&|<>()") == std::string::npos && !arg.empty();
+    command += " " + (plain ? arg : "'" + arg + "'");
+  }
+  return command;
+}
+
+nlohmann::json environment() {
+  const RuntimeInfo info = runtime_info();
+  return {{"propnet", info.propnet_version},
+          {"libtorch", info.torch_version},
+          {"cuda", info.cuda_compiled},
+          {"cuda_devices", info.cuda_devices},
+          {"git_sha", PROPNET_GIT_SHA}};
+}
+
+ExperimentConfig resolve_config(const cxxopts::ParseResult& flags) {
+  ExperimentConfig config;
+  std::string source = "flags";
+  if (flags.count("config")) {
+    source = flags["config"].as<std::string>();
+    config = load_config(source);
+  } else if (!flags.count("net") || !flags.count("depth")) {
+    throw UsageError("give --config FILE, or at least --net and --depth (see 'propnet train --help')");
+  }
+  if (flags.count("set")) {
+    for (const auto& assignment : flags["set"].as<std::vector<std::string>>()) apply_override(config, assignment);
+  }
+  apply_network_flags(config.network, flags);
+  if (flags.count("name")) config.name = flags["name"].as<std::string>();
+  if (flags.count("out")) config.out = flags["out"].as<std::string>();
+  // Through apply_override so that network.classes and in_channels follow the data set they defaulted from.
+  if (flags.count("dataset")) apply_override(config, "data.dataset=" + flags["dataset"].as<std::string>());
+  if (flags.count("coarse")) apply_override(config, "data.coarse_labels=true");
+  if (flags.count("data-dir")) config.data.dir = flags["data-dir"].as<std::string>();
+  if (flags.count("subset")) config.data.subset = flags["subset"].as<int64_t>();
+  if (flags.count("test-subset")) config.data.test_subset = flags["test-subset"].as<int64_t>();
+  if (flags.count("no-augment")) config.data.augment = false;
+  if (flags.count("epochs")) config.train.epochs = flags["epochs"].as<int64_t>();
+  if (flags.count("batch-size")) config.train.batch_size = flags["batch-size"].as<int64_t>();
+  if (flags.count("lr")) config.train.lr = flags["lr"].as<double>();
+  if (flags.count("device")) config.train.device = flags["device"].as<std::string>();
+  if (flags.count("amp")) config.train.amp = flags["amp"].as<std::string>();
+  if (flags.count("channels-last")) config.train.channels_last = true;
+  if (flags.count("deterministic")) config.train.deterministic = true;
+  if (flags.count("threads")) config.train.threads = flags["threads"].as<int64_t>();
+  if (flags.count("seeds")) config.seeds = parse_seed_list(flags["seeds"].as<std::string>());
+  validate(config, source);
+  return config;
+}
+
+// validate() already matched the network to the data set's name; this catches files that disagree.
+void check_data_shape(const ExperimentConfig& config, const data::Dataset& dataset) {
+  TORCH_CHECK(config.network.num_classes == dataset.num_classes() && config.network.in_channels == dataset.channels,
+              config.data.dataset, ": the files hold ", dataset.num_classes(), " classes of ", dataset.channels,
+              "-channel images, but the network expects ", config.network.num_classes, " classes of ",
+              config.network.in_channels, "-channel images");
+}
+
+void prepare_run_folder(const std::filesystem::path& run_dir, const ExperimentConfig& config, bool restart) {
+  const auto config_path = run_dir / "config.json";
+  if (restart && std::filesystem::exists(run_dir)) {
+    for (const auto& entry : std::filesystem::directory_iterator(run_dir)) {
+      if (entry.path().filename().string().rfind("seed-", 0) == 0) std::filesystem::remove_all(entry.path());
+    }
+    std::filesystem::remove(run_dir / "summary.json");
+  } else if (std::filesystem::exists(config_path)) {
+    std::ifstream in(config_path);
+    const auto old_config = comparable(nlohmann::json::parse(in));
+    const auto new_config = comparable(nlohmann::json::parse(to_json(config)));
+    if (old_config != new_config) {
+      throw UsageError("the run folder \"" + run_dir.string() + "\" holds a different experiment: " +
+                       first_difference(old_config, new_config) +
+                       "; pass --restart to discard it, or --name/--out for a new run folder");
+    }
+  }
+  std::filesystem::create_directories(run_dir);
+  auto resolved = nlohmann::json::parse(to_json(config));
+  resolved["environment"] = environment();
+  const auto temp = run_dir / "config.json.tmp";
+  {
+    std::ofstream out(temp);
+    out << resolved.dump(2) << "\n";
+  }
+  std::filesystem::rename(temp, config_path);
+}
+
+}  // namespace
+
+int train_command(int argc, char** argv) {
+  return run_reporting_errors("train", [&] {
+    cxxopts::Options options("propnet train",
+                             "Train a network of the paper with its protocol (Nesterov SGD, lr 0.1 dropped x0.1 at 1/2, "
+                             "3/4 and 7/8 of the epochs, batch 64, 400 epochs) over several seeds; reports mean ± std.\n"
+                             "Re-running the same command resumes: finished seeds are skipped, interrupted ones continue.");
+    add_network_flags(options);
+    options.add_options("Experiment")
+        ("config", "JSON experiment config (configs/README.md lists every key)", cxxopts::value<std::string>())
+        ("set", "override a config key: --set train.lr=0.05 (repeatable)", cxxopts::value<std::vector<std::string>>())
+        ("seeds", "seeds to run, e.g. 0-4 or 0,2,5 (one process per seed: --seeds k)", cxxopts::value<std::string>())
+        ("out", "root folder of run folders (default runs)", cxxopts::value<std::string>())
+        ("name", "run folder name (default <net>-<depth>-<variant>-<dataset>)", cxxopts::value<std::string>())
+        ("restart", "discard the run folder's seeds instead of resuming them");
+    options.add_options("Data")
+        ("dataset", "cifar10, cifar100 or fashion-mnist (Fashion-MNIST is 28x28, zero-padded to 32x32)", cxxopts::value<std::string>())
+        ("data-dir", "data folder (default for fashion-mnist: /usr/share/datasets/fashion-mnist)", cxxopts::value<std::string>())
+        ("coarse", "CIFAR-100: the 20 coarse labels")
+        ("subset", "train on the first N training images only (quick checks)", cxxopts::value<int64_t>())
+        ("test-subset", "evaluate on the first N test images only", cxxopts::value<int64_t>())
+        ("no-augment", "no pad-crop-flip augmentation");
+    options.add_options("Training")
+        ("epochs", "epochs (default 400; the lr drops keep their 1/2, 3/4, 7/8 positions)", cxxopts::value<int64_t>())
+        ("batch-size", "batch size (default 64)", cxxopts::value<int64_t>())
+        ("lr", "initial learning rate (default 0.1)", cxxopts::value<double>())
+        ("device", "auto, cpu, cuda or cuda:N (default auto)", cxxopts::value<std::string>())
+        ("amp", "CUDA mixed precision: off, bf16 or fp16 (loss-scaled)", cxxopts::value<std::string>())
+        ("channels-last", "NHWC parameters and inputs (CUDA)")
+        ("deterministic", "deterministic cuDNN algorithms")
+        ("threads", "CPU threads (default: every core)", cxxopts::value<int64_t>())
+        ("q,quiet", "only warnings, errors and the result")
+        ("v,verbose", "every progress reading as a log line")
+        ("h,help", "show this help");
+    const auto flags = options.parse(argc, argv);
+    if (flags.count("help")) {
+      std::cout << options.help({"", "Experiment", "Data", "Training", "Network"})
+                << "\nExamples:\n"
+                   "  propnet train --net preresnet --depth 20 --variant proportional --dataset fashion-mnist --epochs 3 --seeds 0-2\n"
+                   "  propnet train --config configs/paper/table2/preresnet-110-proportional-c100.json --data-dir data/cifar-100-binary\n"
+                   "Exit codes: 0 done, 1 runtime failure or a failed seed, 2 bad usage or config, 130/143 interrupted.\n";
+      return kExitOk;
+    }
+    if (!flags.unmatched().empty()) throw UsageError("unexpected argument \"" + flags.unmatched().front() + "\"");
+    const Verbosity verbosity = flags.count("quiet") ? Verbosity::kQuiet
+                                : flags.count("verbose") ? Verbosity::kVerbose
+                                                         : Verbosity::kNormal;
+
+    ExperimentConfig config = resolve_config(flags);
+    const c10::Device device = train::resolve_device(config.train.device);
+    const int64_t threads = configure_threads(config.train.threads);
+    const std::string data_dir = config.data.dir.empty() ? data::default_data_dir(config.data.dataset) : config.data.dir;
+    if (data_dir.empty()) {
+      throw UsageError(config.data.dataset + " needs --data-dir (or data.dir); scripts/download_cifar.sh fetches it");
+    }
+    const data::Dataset dataset = data::load_dataset(
+        config.data.dataset, data_dir, data::DatasetOptions().coarse_labels(config.data.coarse_labels).device(device));
+    check_data_shape(config, dataset);
+
+    const std::filesystem::path run_dir = std::filesystem::path(config.out) / run_name(config);
+    prepare_run_folder(run_dir, config, flags.count("restart") > 0);
+    ProgressReporter reporter(verbosity);
+    if (verbosity != Verbosity::kQuiet) {
+      log::info(fmt::format("run {}: {}-{} {} on {} ({} train / {} test images), {} epochs, seeds {}, device {}{}", run_dir.string(),
+                   config.network.arch, config.network.depth,
+                   config.network.relu_mask.empty() ? config.network.variant : config.network.relu_mask,
+                   config.data.dataset, config.data.subset ? std::min(config.data.subset, dataset.train.size()) : dataset.train.size(),
+                   config.data.test_subset ? std::min(config.data.test_subset, dataset.test.size()) : dataset.test.size(),
+                   config.train.epochs, nlohmann::json(config.seeds).dump(), device.str(),
+                   device.is_cpu() ? " (" + std::to_string(threads) + " threads)" : ""));
+    }
+
+    install_stop_handlers();
+    bool any_failed = false;
+    for (int64_t seed : config.seeds) {
+      const train::SeedFiles files(run_dir / ("seed-" + std::to_string(seed)));
+      std::filesystem::create_directories(files.dir);
+      std::filesystem::remove(files.dir / kFailedMarker);  // a failed seed is retried from its last good checkpoint
+      reporter.begin_seed(files.dir / "train.log");
+      reporter.message("seed " + std::to_string(seed) + ": training into " + files.dir.string());
+      train::TrainerHooks hooks;
+      hooks.on_progress = [&](const train::StepProgress& p) { reporter.progress(p); };
+      hooks.on_epoch = [&](const train::EpochMetrics& m) { reporter.epoch(m, config.train.epochs); };
+      hooks.stop_requested = [] { return stop_signal() != 0; };
+      hooks.on_message = [&](const std::string& text) { reporter.message(text); };
+      const train::SeedResult result = train::train_seed(config, seed, dataset, device, files, hooks);
+      reporter.end_seed();
+      if (result.status == train::SeedStatus::kFailed) {
+        any_failed = true;
+        std::ofstream(files.dir / kFailedMarker) << result.message << "\n";
+        reporter.warn("seed " + std::to_string(seed) + " failed: " + result.message + "; going on with the next seed");
+        continue;
+      }
+      if (result.status == train::SeedStatus::kStopped) {
+        write_run_summary(run_dir, config);
+        log::warn(fmt::format("seed {} {}; checkpoint written. Resume with:\n  {}", seed, result.message,
+                              shell_command(argc, argv)));
+        return 128 + stop_signal();
+      }
+      reporter.message(fmt::format("seed {} done: final test accuracy {:.2f}%", seed, result.final_test_acc()));
+    }
+    const std::string line = write_run_summary(run_dir, config);
+    std::cout << run_dir.string() << ": " << line << "\n";
+    return any_failed ? kExitFailure : kExitOk;
+  });
+}
+
+}  // namespace propnet::cli

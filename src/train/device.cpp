@@ -1,0 +1,28 @@
+#include <propnet/train/device.h>
+
+#include <c10/util/Exception.h>
+#include <torch/cuda.h>
+
+namespace propnet::train {
+
+c10::Device resolve_device(const std::string& text) {
+  if (text == "auto") return torch::cuda::is_available() ? c10::Device(c10::kCUDA, 0) : c10::Device(c10::kCPU);
+  if (text == "cpu") return c10::Device(c10::kCPU);
+  const bool cuda = text == "cuda" || text.rfind("cuda:", 0) == 0;
+  TORCH_CHECK_VALUE(cuda, "device: expected auto, cpu, cuda or cuda:N (got \"", text, "\")");
+  TORCH_CHECK_VALUE(torch::cuda::is_available(), "device: \"", text,
+                    "\" requested, but this LibTorch has no CUDA or no CUDA device is visible; use --device cpu, "
+                    "or build against a CUDA LibTorch (scripts/test.sh --torch pip)");
+  int64_t index = 0;
+  if (text != "cuda") {
+    const std::string digits = text.substr(5);
+    TORCH_CHECK_VALUE(!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos,
+                      "device: expected cuda:N with a device number (got \"", text, "\")");
+    index = std::stoll(digits);
+  }
+  const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
+  TORCH_CHECK_VALUE(index < count, "device: \"", text, "\" requested, but only ", count, " CUDA device(s) are visible");
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+}  // namespace propnet::train

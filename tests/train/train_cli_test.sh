@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# End to end: `propnet train` on real Fashion-MNIST (a subset), SIGINT + resume, eval, summary,
+# and config errors. Skips (exit 77) where Debian's dataset-fashion-mnist is not installed.
+set -euo pipefail
+propnet="$1"
+data=/usr/share/datasets/fashion-mnist
+[ -f "$data/train-images-idx3-ubyte.gz" ] || { echo "SKIP: $data missing (apt install dataset-fashion-mnist)"; exit 77; }
+work="${PROPNET_TEST_TMP:-/tmp}/train-cli"
+rm -rf "$work"; mkdir -p "$work"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+run=(train --net preresnet --depth 8 --variant proportional --dataset fashion-mnist --subset 1536 --test-subset 512
+     --epochs 3 --batch-size 32 --seeds 0,1 --out "$work/runs" --name quick --threads 2)
+
+# 1. Interrupt seed 0 in its first epoch, then resume with the same command.
+"$propnet" "${run[@]}" > "$work/first.out" 2> "$work/first.err" &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q "step" "$work/runs/quick/seed-0/train.log" 2>/dev/null && break
+  sleep 0.1
+done
+kill -INT "$pid"
+set +e; wait "$pid"; rc=$?; set -e
+[ "$rc" -eq 130 ] || { cat "$work/first.err"; fail "interrupted run should exit 130 (got $rc)"; }
+grep -q "Resume with" "$work/first.err" || fail "no resume hint"
+[ -f "$work/runs/quick/seed-0/checkpoint.pt" ] || fail "no checkpoint after SIGINT"
+[ ! -f "$work/runs/quick/seed-0/model.pt" ] || fail "model.pt written for an unfinished seed"
+
+"$propnet" "${run[@]}" > "$work/second.out" 2> "$work/second.err" || { cat "$work/second.err"; fail "resume failed"; }
+grep -q "resuming seed 0" "$work/second.err" || fail "did not resume seed 0"
+grep -q "median (mean ± std_pop, best)" "$work/second.out" || fail "no result line"
+
+# 2. Every file of the layout, and a summary with both seeds done.
+for f in config.json summary.json seed-0/metrics.jsonl seed-0/metrics.csv seed-0/checkpoint.pt seed-0/model.pt \
+         seed-0/train.log seed-1/model.pt; do
+  [ -f "$work/runs/quick/$f" ] || fail "missing $f"
+done
+python3 - "$work/runs/quick" <<'PY'
+import csv, json, sys
+run = sys.argv[1]
+s = json.load(open(f"{run}/summary.json"))
+assert s["n"] == 2 and [x["status"] for x in s["seeds"]] == ["done", "done"], s
+for key in ["mean", "std", "std_pop", "median", "best"]:
+    assert isinstance(s[key], float), key
+rows = list(csv.DictReader(open(f"{run}/seed-0/metrics.csv")))
+assert [int(r["epoch"]) for r in rows] == [1, 2, 3], rows
+# 3 epochs: drops at floor(1.5)=1, floor(2.25)=2 and floor(2.625)=2
+assert [float(r["lr"]) for r in rows] == [0.1, 0.1 * 0.1, 0.1 * 0.1 ** 3] or all(abs(a - b) < 1e-15 for a, b in zip([float(r["lr"]) for r in rows], [0.1, 0.01, 1e-4])), rows
+c = json.load(open(f"{run}/config.json"))
+assert c["environment"]["libtorch"] and c["network"]["in_channels"] == 1 and c["network"]["classes"] == 10, c
+assert abs(s["seeds"][0]["final_test_acc"] - float(rows[-1]["test_acc"])) < 1e-9
+PY
+
+# 3. A third run skips both finished seeds; eval reproduces the last epoch's test accuracy.
+"$propnet" "${run[@]}" 2> "$work/third.err" > /dev/null
+[ "$(grep -c "already finished" "$work/third.err")" -eq 2 ] || fail "finished seeds were not skipped"
+"$propnet" eval --checkpoint "$work/runs/quick/seed-1/model.pt" --json > "$work/eval.json"
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+e = json.load(open(f"{work}/eval.json"))
+last = [json.loads(l) for l in open(f"{work}/runs/quick/seed-1/metrics.jsonl")][-1]
+assert e["images"] == 512 and abs(e["test_acc"] - last["test_acc"]) < 1e-9, (e, last)
+PY
+
+# 4. Usage and config errors: exit 2, one line, before any work.
+expect_usage_error() {
+  set +e; err=$("$propnet" "$@" 2>&1 >/dev/null); rc=$?; set -e
+  [ "$rc" -eq 2 ] || fail "expected exit 2 for '$*' (got $rc: $err)"
+  printf '%s\n' "$err"
+}
+expect_usage_error train --net preresnet --depth 9 --dataset fashion-mnist | grep -q "6n+2" || fail "depth"
+expect_usage_error train --dataset fashion-mnist | grep -q "\-\-net" || fail "missing net"
+expect_usage_error train --net preresnet --depth 8 --dataset fashion-mnist --device cuda:7 | grep -q "cuda" || fail "device"
+expect_usage_error train --net preresnet --depth 8 --dataset cifar10 | grep -q "data-dir" || fail "cifar without dir"
+expect_usage_error "${run[@]}" --epochs 4 | grep -q "train.epochs" || fail "changed config in the same run folder"
+echo '{"network": {"arch": "preresnet", "depth": 8}, "train": {"nesterof": true}}' > "$work/bad.json"
+expect_usage_error train --config "$work/bad.json" | grep -q 'did you mean "nesterov"' || fail "unknown key"
+echo "train-cli: all checks passed"

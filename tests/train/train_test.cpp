@@ -1,0 +1,225 @@
+#include <cstdlib>
+#include <fstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <propnet/config.h>
+#include <propnet/train/schedule.h>
+#include <propnet/train/statistics.h>
+#include <propnet/train/trainer.h>
+#include "support.h"
+
+namespace propnet::train {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A learnable toy problem: each class has its own brightness pattern, plus noise.
+data::Dataset toy_dataset(int64_t train_size = 192, int64_t test_size = 64) {
+  torch::manual_seed(42);
+  auto make = [](int64_t n) {
+    const auto labels = torch::randint(0, 4, {n}, torch::kLong);
+    const auto pattern = torch::linspace(0, 1, 32).view({1, 1, 1, 32}) * (labels.view({n, 1, 1, 1}).to(torch::kFloat) + 1);
+    const auto noise = torch::rand({n, 3, 32, 32}) * 40;
+    const auto images = (pattern * 50 + noise).clamp(0, 255).to(torch::kUInt8).contiguous();
+    return data::Split{images, labels};
+  };
+  data::Dataset d;
+  d.name = "toy";
+  d.train = make(train_size);
+  d.test = make(test_size);
+  d.classes = {"a", "b", "c", "d"};
+  d.channels = 3;
+  d.mean = {60, 60, 60};
+  d.std = {40, 40, 40};
+  return d;
+}
+
+ExperimentConfig toy_config(int64_t epochs) {
+  ExperimentConfig c;
+  c.network.arch = "preresnet";
+  c.network.depth = 8;
+  c.network.num_classes = 4;
+  c.network.variant = "proportional";
+  c.data.dataset = "cifar10";
+  c.train.epochs = epochs;
+  c.train.batch_size = 32;
+  c.train.lr = 0.05;
+  c.train.log_every = 2;
+  c.train.eval_batch_size = 64;
+  c.train.threads = 1;
+  return c;
+}
+
+std::map<std::string, torch::Tensor> weights_of(const ExperimentConfig& config, const std::filesystem::path& path) {
+  models::Network net(config.network);
+  load_weights(net, path);
+  std::map<std::string, torch::Tensor> all;
+  for (const auto& p : net->named_parameters()) all[p.key()] = p.value();
+  for (const auto& b : net->named_buffers()) all[b.key()] = b.value();
+  return all;
+}
+
+TEST(ScheduleTest, DropsAtHalfThreeQuartersAndSevenEighths) {
+  TrainSpec spec;
+  EXPECT_EQ(lr_milestones(spec), (std::vector<int64_t>{200, 300, 350}));
+  EXPECT_DOUBLE_EQ(lr_at(spec, 199), 0.1);
+  EXPECT_NEAR(lr_at(spec, 200), 0.01, 1e-12);
+  EXPECT_NEAR(lr_at(spec, 349), 0.001, 1e-12);
+  EXPECT_NEAR(lr_at(spec, 399), 0.0001, 1e-12);
+  spec.epochs = 10;  // a shortened run keeps the shape
+  EXPECT_EQ(lr_milestones(spec), (std::vector<int64_t>{5, 7, 8}));
+  spec.milestones = {3};
+  EXPECT_NEAR(lr_at(spec, 3), 0.01, 1e-12);
+}
+
+TEST(StatisticsTest, ReportsSampleAndPopulationStd) {
+  const SeedStatistics s = seed_statistics({93.0, 93.5, 94.0, 92.5, 93.0});
+  EXPECT_EQ(s.n, 5);
+  EXPECT_NEAR(s.mean, 93.2, 1e-9);
+  EXPECT_NEAR(s.std, std::sqrt(1.3 / 4), 1e-9);
+  EXPECT_NEAR(s.std_pop, std::sqrt(1.3 / 5), 1e-9);
+  EXPECT_DOUBLE_EQ(s.median, 93.0);
+  EXPECT_DOUBLE_EQ(s.best, 94.0);
+  EXPECT_EQ(reference_line(s), "93.00 (93.20 \u00b1 0.51, 94.00)");
+  EXPECT_DOUBLE_EQ(seed_statistics({1.0, 2.0}).median, 1.5);
+  EXPECT_EQ(seed_statistics({}).n, 0);
+}
+
+TEST(TrainerTest, TinyRunLowersTheLossAndWritesEveryFile) {
+  const auto dir = test::scratch_dir("tiny-run");
+  const data::Dataset data = toy_dataset();
+  int64_t readings = 0;
+  TrainerHooks hooks;
+  hooks.on_progress = [&](const StepProgress& p) {
+    ++readings;
+    EXPECT_GT(p.images_per_s, 0);
+    EXPECT_LE(p.step, p.steps);
+  };
+  const SeedFiles files(dir / "seed-0");
+  const SeedResult result = train_seed(toy_config(3), 0, data, torch::kCPU, files, hooks);
+  ASSERT_EQ(result.status, SeedStatus::kDone);
+  ASSERT_EQ(result.metrics.size(), 3u);
+  EXPECT_LT(result.metrics.back().train_loss, result.metrics.front().train_loss);
+  EXPECT_GT(readings, 3);
+  for (const auto& file : {files.checkpoint, files.model, files.metrics_jsonl, files.metrics_csv}) {
+    EXPECT_TRUE(std::filesystem::exists(file)) << file;
+  }
+  std::ifstream jsonl(files.metrics_jsonl);
+  std::string line;
+  int64_t lines = 0;
+  while (std::getline(jsonl, line)) {
+    const auto row = nlohmann::json::parse(line);
+    for (const char* key : {"epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "epoch_seconds", "images_per_s"}) {
+      EXPECT_TRUE(row.contains(key)) << key;
+    }
+    ++lines;
+  }
+  EXPECT_EQ(lines, 3);
+  EXPECT_EQ(read_checkpoint_metrics(files.checkpoint).size(), 3u);
+  // A finished seed is skipped, not retrained.
+  const SeedResult again = train_seed(toy_config(3), 0, data, torch::kCPU, files, {});
+  EXPECT_EQ(again.status, SeedStatus::kDone);
+  EXPECT_DOUBLE_EQ(again.final_test_acc(), result.final_test_acc());
+}
+
+TEST(TrainerTest, EvaluatingTheSavedModelMatchesTheLastEpoch) {
+  const auto dir = test::scratch_dir("eval-saved");
+  const data::Dataset data = toy_dataset();
+  const auto config = toy_config(1);
+  const SeedFiles files(dir / "seed-0");
+  const SeedResult result = train_seed(config, 0, data, torch::kCPU, files, {});
+  models::Network net(config.network);
+  load_weights(net, files.model);
+  const EvalResult eval = evaluate(net, data.test, data::Normalizer(data.mean, data.std), 64);
+  EXPECT_DOUBLE_EQ(eval.accuracy, result.final_test_acc());
+  EXPECT_NEAR(eval.loss, result.metrics.back().test_loss, 1e-9);
+}
+
+TEST(TrainerTest, InterruptedAndResumedRunIsBitwiseIdentical) {
+  const data::Dataset data = toy_dataset();
+  const auto config = toy_config(2);  // 6 steps per epoch
+  const SeedFiles straight(test::scratch_dir("resume-straight") / "seed-3");
+  ASSERT_EQ(train_seed(config, 3, data, torch::kCPU, straight, {}).status, SeedStatus::kDone);
+
+  const SeedFiles resumed(test::scratch_dir("resume-resumed") / "seed-3");
+  // stop_requested is polled after every step and once after each epoch: stop after step 4 of epoch 1,
+  // then (steps 5, 6, the epoch's end, steps 1, 2) after step 2 of epoch 2.
+  for (int64_t stop_after : {4, 5}) {
+    int64_t steps = 0;
+    TrainerHooks hooks;
+    hooks.stop_requested = [&] { return ++steps == stop_after; };
+    ASSERT_EQ(train_seed(config, 3, data, torch::kCPU, resumed, hooks).status, SeedStatus::kStopped);
+    EXPECT_FALSE(std::filesystem::exists(resumed.model));
+  }
+  std::string resumed_message;
+  TrainerHooks hooks;
+  hooks.on_message = [&](const std::string& m) { resumed_message = m; };
+  ASSERT_EQ(train_seed(config, 3, data, torch::kCPU, resumed, hooks).status, SeedStatus::kDone);
+  EXPECT_THAT(resumed_message, HasSubstr("resuming seed 3 from epoch 2, step 2"));
+
+  const auto a = weights_of(config, straight.model), b = weights_of(config, resumed.model);
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << name;
+  const auto ma = read_checkpoint_metrics(straight.checkpoint), mb = read_checkpoint_metrics(resumed.checkpoint);
+  ASSERT_EQ(mb.size(), 2u);
+  EXPECT_DOUBLE_EQ(ma.back().test_acc, mb.back().test_acc);
+  EXPECT_DOUBLE_EQ(ma.back().train_loss, mb.back().train_loss);
+}
+
+TEST(TrainerTest, DivergingSeedFailsAndKeepsTheLastGoodCheckpoint) {
+  const data::Dataset data = toy_dataset();
+  auto config = toy_config(3);
+  const SeedFiles files(test::scratch_dir("diverge") / "seed-0");
+  int64_t epochs_seen = 0;
+  TrainerHooks hooks;
+  hooks.on_epoch = [&](const EpochMetrics&) { ++epochs_seen; };
+  hooks.stop_requested = [&] { return epochs_seen == 1; };  // stop right after epoch 1
+  ASSERT_EQ(train_seed(config, 0, data, torch::kCPU, files, hooks).status, SeedStatus::kStopped);
+  config.train.lr = 1e30;  // the resumed epochs blow up
+  const SeedResult result = train_seed(config, 0, data, torch::kCPU, files, {});
+  EXPECT_EQ(result.status, SeedStatus::kFailed);
+  EXPECT_THAT(result.message, HasSubstr("training loss became"));
+  EXPECT_EQ(read_checkpoint_metrics(files.checkpoint).size(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(files.model));
+}
+
+TEST(TrainerTest, AmpNeedsCuda) {
+  auto config = toy_config(1);
+  config.train.amp = "bf16";
+  EXPECT_THAT([&] { train_seed(config, 0, toy_dataset(64, 16), torch::kCPU, SeedFiles(test::scratch_dir("amp")), {}); },
+              ::testing::ThrowsMessage<c10::ValueError>(HasSubstr("needs a CUDA device")));
+}
+
+TEST(TrainerTest, ModelFileLoadsInPythonUnderTheModuleTreeNames) {
+  const char* python = std::getenv("PROPNET_PYTHON") ? std::getenv("PROPNET_PYTHON") : PROPNET_PYTHON;
+  if (std::system((std::string(python) + " -c 'import torch' 2>/dev/null").c_str()) != 0) {
+    GTEST_SKIP() << python << " cannot import torch";
+  }
+  const auto dir = test::scratch_dir("python-load");
+  const auto config = toy_config(1);
+  const SeedFiles files(dir / "seed-0");
+  ASSERT_EQ(train_seed(config, 0, toy_dataset(), torch::kCPU, files, {}).status, SeedStatus::kDone);
+  const auto out = dir / "from_python.json";
+  const std::string command = std::string(python) + " " + PROPNET_SOURCE_DIR + "/tests/train/load_model.py " +
+                              files.model.string() + " " + out.string();
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  std::ifstream in(out);
+  const auto tensors = nlohmann::json::parse(in);
+  const auto cpp = weights_of(config, files.model);
+  EXPECT_EQ(tensors.size(), cpp.size());
+  for (const auto& [name, tensor] : cpp) {
+    ASSERT_TRUE(tensors.contains(name)) << name << " missing on the Python side";
+    const auto& py = tensors[name];
+    EXPECT_EQ(py["shape"].get<std::vector<int64_t>>(), tensor.sizes().vec()) << name;
+    const auto flat = tensor.flatten().to(torch::kDouble);
+    const auto values = py["values"].get<std::vector<double>>();
+    ASSERT_EQ(static_cast<int64_t>(values.size()), flat.numel()) << name;
+    EXPECT_TRUE(torch::equal(torch::tensor(values, torch::kDouble), flat)) << name;
+  }
+}
+
+}  // namespace
+}  // namespace propnet::train
