@@ -22,7 +22,8 @@ for row in "${rows[@]}"; do
   "$propnet" info --net "$net" --depth "$depth" --classes "$classes" --variant "$variant" --json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-b = "/".join(str(n) for n in d["blocks_per_stage"])
-print(f"| {d[\"net\"]} | {d[\"depth\"]} | {d[\"classes\"]} | {d[\"variant\"]} | {d[\"relu_mask\"]} | {d[\"ratio\"]} | {b} "
-      f"| {d[\"params\"]:,} | {d[\"macs\"] / 1e6:.1f} | {d[\"convs\"]} | {d[\"relus\"]} |")'
+blocks = "/".join(str(n) for n in d["blocks_per_stage"])
+cells = [d["net"], d["depth"], d["classes"], d["variant"], d["relu_mask"], d["ratio"], blocks,
+         "{:,}".format(d["params"]), "{:.1f}".format(d["macs"] / 1e6), d["convs"], d["relus"]]
+print("| " + " | ".join(str(c) for c in cells) + " |")'
 done

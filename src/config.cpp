@@ -47,7 +47,9 @@ const std::map<std::string, std::vector<Key>>& schema() {
         {"train", Kind::kObject},
         {"seeds", Kind::kSeeds},
         {"out", Kind::kString},
-        {"paper", Kind::kOptionalObject}}},
+        {"paper", Kind::kOptionalObject},
+        // Written by `propnet train` into a run's config.json (versions, git SHA); read back and ignored.
+        {"environment", Kind::kOptionalObject}}},
       {"network",
        {{"arch", Kind::kString},
         {"depth", Kind::kInteger},

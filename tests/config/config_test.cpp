@@ -288,6 +288,13 @@ TEST(ConfigTest, ToJsonRoundTripsEveryField) {
   EXPECT_THAT(minimal_text, HasSubstr("\"weight_decay\": 0.0001"));
 }
 
+TEST(ConfigTest, RunFolderConfigWithItsEnvironmentParses) {  // propnet train's config.json, reused as --config
+  const ExperimentConfig config = parse(R"({"network": {"arch": "preresnet", "depth": 20},
+      "environment": {"propnet": "0.1.0", "libtorch": "1.13.0", "cuda": false, "git_sha": "abc"}})");
+  EXPECT_EQ(config.network.depth, 20);
+  EXPECT_THAT(to_json(config), Not(HasSubstr("environment")));
+}
+
 TEST(ConfigTest, ToJsonWritesEveryKey) {
   const std::string text = to_json(parse(R"({"network": {"arch": "preresnet", "depth": 110}})"));
   for (const char* key : {"name", "network", "arch", "depth", "variant", "classes", "in_channels", "widen_factor",
