@@ -73,9 +73,10 @@ fi
 
 # --- configure and build -----------------------------------------------------------------------
 step "configuring $build_dir (LibTorch from $torch)"
-cmake -S "$root" -B "$build_dir" "${cmake_args[@]}" > "$build_dir.configure.log" 2>&1 \
-  || { cat "$build_dir.configure.log" >&2; exit 1; }
-grep -E "^-- propnet:" "$build_dir.configure.log" >&2 || true
+mkdir -p "$build_dir"
+cmake -S "$root" -B "$build_dir" "${cmake_args[@]}" > "$build_dir/configure.log" 2>&1 \
+  || { cat "$build_dir/configure.log" >&2; exit 1; }
+grep -E "^-- propnet:" "$build_dir/configure.log" >&2 || true
 
 step "building with $jobs jobs"
 cmake --build "$build_dir" --parallel "$jobs" >&2
