@@ -10,4 +10,5 @@ configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/propnetConfig.cmake.in
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/propnetConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)            # 0.x: minor bumps may break
 install(FILES ${PROJECT_BINARY_DIR}/propnetConfig.cmake ${PROJECT_BINARY_DIR}/propnetConfigVersion.cmake
+              ${PROJECT_SOURCE_DIR}/cmake/propnetTorchFixups.cmake
   DESTINATION ${PROPNET_CMAKE_DIR})

@@ -6,7 +6,8 @@
 #                                    into a virtual environment (.venv, or $PROPNET_VENV); build dir
 #                                    build-pip/. Compiles and links every CUDA-only source (no GPU needed).
 #
-# Options: --build-dir DIR, --jobs N, --no-install (skip apt/pip). Prints the build folder last.
+# Options: --build-dir DIR, --jobs N, --no-install (skip apt/pip), --no-tests (skip the test
+# executables). Prints the build folder last.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,13 +15,15 @@ torch=apt
 build_dir=""
 jobs=$(nproc)
 install=1
+tests=ON
 while [ $# -gt 0 ]; do
   case "$1" in
     --torch) torch="${2:?--torch needs apt or pip}"; shift 2 ;;
     --build-dir) build_dir="${2:?}"; shift 2 ;;
     --jobs|-j) jobs="${2:?}"; shift 2 ;;
     --no-install) install=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --no-tests) tests=OFF; shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "build.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +51,7 @@ if [ "$install" = 1 ]; then
   fi
 fi
 
-cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPROPNET_BUILD_TESTS=$tests -DPROPNET_BUILD_APPS=ON)
 command -v ccache >/dev/null && cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 
 if [ "$torch" = pip ]; then

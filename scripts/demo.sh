@@ -14,7 +14,7 @@ subset="${SUBSET:-6000}"
 test_subset="${TEST_SUBSET:-2000}"
 out="${OUT:-$root/runs/demo}"
 
-build_dir=$("$root/scripts/build.sh" "$@" | tail -n 1)
+build_dir=$("$root/scripts/build.sh" "$@" | tail -n 1)  # tests too: the same build serves scripts/test.sh
 propnet="$build_dir/apps/propnet"
 
 for variant in paired proportional; do
