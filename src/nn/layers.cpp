@@ -17,7 +17,17 @@ torch::nn::BatchNorm2d make_bn(int64_t channels, double eps, double momentum) {
 
 #include <c10/util/Exception.h>
 
+#include <propnet/nn/op_counter.h>
+
 namespace propnet::detail {
+
+PreActivation pre_activate(torch::nn::BatchNorm2d& bn, const at::Tensor& x, bool keep_relu, bool shared,
+                           bool shortcut_keeps_relu) {
+  const at::Tensor normed = bn(x);
+  PreActivation out{keep_relu ? detail::relu(normed) : normed, x};
+  if (shared) out.shortcut = !keep_relu && shortcut_keeps_relu ? detail::relu(normed) : out.residual;
+  return out;
+}
 
 std::string join_sites(const std::vector<std::string>& sites) {
   std::string text = "(";

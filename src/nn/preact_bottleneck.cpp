@@ -42,12 +42,8 @@ void PreActBottleneckImpl::reset() {
 
 torch::Tensor PreActBottleneckImpl::forward(const torch::Tensor& x) {
   const ReluMask& mask = options.relu_mask();
-  const torch::Tensor normed = bn1_(x);
-  const torch::Tensor activated = mask.keeps(0) ? detail::relu(normed) : normed;
-  torch::Tensor shortcut_input = x;
-  if (options.shared_preactivation()) {
-    shortcut_input = !mask.keeps(0) && options.shortcut_keeps_relu() ? detail::relu(normed) : activated;
-  }
+  const auto [activated, shortcut_input] = detail::pre_activate(
+      bn1_, x, mask.keeps(0), options.shared_preactivation(), options.shortcut_keeps_relu());
   torch::Tensor r = bn2_(detail::conv(*conv1_, activated));
   if (mask.keeps(1)) r = detail::relu(r);
   r = bn3_(detail::conv(*conv2_, r));

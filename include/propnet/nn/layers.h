@@ -14,6 +14,16 @@ namespace propnet::detail {
 torch::nn::Conv2d make_conv(int64_t in_channels, int64_t out_channels, int64_t kernel, int64_t stride);
 /// BatchNorm2d with the given eps and momentum (propnet's defaults are 2e-5 and 0.1, spec §1).
 torch::nn::BatchNorm2d make_bn(int64_t channels, double eps, double momentum);
+/// The two inputs of a pre-activation unit after its first BN-[ReLU] (spec §4.1, §10.6).
+struct PreActivation {
+  at::Tensor residual;  ///< BN(x), ReLU'd when the first site keeps its ReLU.
+  at::Tensor shortcut;  ///< Raw x, or (shared pre-activation) the residual input, or ReLU(BN(x)) when
+                        ///< the first ReLU is removed but kept for the shortcut.
+};
+/// Applies a unit's first BN (`bn`) and, if `keep_relu`, its ReLU; see `PreActivation`.
+PreActivation pre_activate(torch::nn::BatchNorm2d& bn, const at::Tensor& x, bool keep_relu, bool shared,
+                           bool shortcut_keeps_relu);
+
 /// "(before_conv1, before_conv2)": a block's ReLU sites, in mask order, for messages.
 std::string join_sites(const std::vector<std::string>& sites);
 /// Throws c10::ValueError naming the block's sites unless `mask` has one entry per site.
