@@ -163,6 +163,7 @@ int train_command(int argc, char** argv) {
         ("seeds", "seeds to run, e.g. 0-4 or 0,2,5 (one process per seed: --seeds k)", cxxopts::value<std::string>())
         ("out", "root folder of run folders (default runs)", cxxopts::value<std::string>())
         ("name", "run folder name (default <net>-<depth>-<variant>-<dataset>)", cxxopts::value<std::string>())
+        ("resume", "continue the run folder's seeds where they stopped (the default; skips finished seeds)")
         ("restart", "discard the run folder's seeds instead of resuming them");
     options.add_options("Data")
         ("dataset", "cifar10, cifar100 or fashion-mnist (Fashion-MNIST is 28x28, zero-padded to 32x32)", cxxopts::value<std::string>())
@@ -197,6 +198,7 @@ int train_command(int argc, char** argv) {
                                 : flags.count("verbose") ? Verbosity::kVerbose
                                                          : Verbosity::kNormal;
 
+    if (flags.count("resume") && flags.count("restart")) throw UsageError("--resume and --restart are exclusive");
     ExperimentConfig config = resolve_config(flags);
     const c10::Device device = train::resolve_device(config.train.device);
     const int64_t threads = configure_threads(config.train.threads);

@@ -26,7 +26,7 @@ grep -q "Resume with" "$work/first.err" || fail "no resume hint"
 [ -f "$work/runs/quick/seed-0/checkpoint.pt" ] || fail "no checkpoint after SIGINT"
 [ ! -f "$work/runs/quick/seed-0/model.pt" ] || fail "model.pt written for an unfinished seed"
 
-"$propnet" "${run[@]}" > "$work/second.out" 2> "$work/second.err" || { cat "$work/second.err"; fail "resume failed"; }
+"$propnet" "${run[@]}" --resume > "$work/second.out" 2> "$work/second.err" || { cat "$work/second.err"; fail "resume failed"; }
 grep -q "resuming seed 0" "$work/second.err" || fail "did not resume seed 0"
 grep -q "median (mean ± std_pop, best)" "$work/second.out" || fail "no result line"
 
