@@ -10,7 +10,8 @@ rm -rf "$work"; mkdir -p "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 run=(train --net preresnet --depth 8 --variant proportional --dataset fashion-mnist --subset 1536 --test-subset 512
-     --epochs 3 --batch-size 32 --seeds 0,1 --out "$work/runs" --name quick --threads 2)
+     --epochs 3 --batch-size 32 --seeds 0,1 --out "$work/runs" --name quick --threads 2
+     --set train.log_every=4)  # progress lines (and so the SIGINT below) come mid-epoch
 
 # 1. Interrupt seed 0 in its first epoch, then resume with the same command.
 "$propnet" "${run[@]}" > "$work/first.out" 2> "$work/first.err" &
