@@ -150,7 +150,7 @@ print_estimate() {
   fi
   local -A ips=()
   local target config name arch depth classes channels train test row_seeds key bench_args json
-  local per_target="" total=0
+  local per_target="" total=0 bench_device="${device:-auto}"
   echo "# estimate: 'propnet bench' times ${bench_steps} training steps (batch 64, after 1 warm-up step) per network on" \
        "device ${device:-auto}; an epoch = train images / images_per_s + test images / (3 x images_per_s) (the test" \
        "pass is forward only, about a third of a training step); time = epochs x that x seeds. Data loading and" \
@@ -165,9 +165,19 @@ print_estimate() {
         echo "# no estimate: '$propnet ${bench_args[*]}' failed"
         return
       fi
-      ips[$key]=$("$python" -c 'import json, sys; print(json.loads(sys.stdin.read())["images_per_s"])' <<< "$json")
-      "$python" -c 'import json, sys; d = json.loads(sys.stdin.read()); print(f"#   {sys.argv[1]}: {d[\"images_per_s\"]:.1f} images/s, step p50 {d[\"step_ms_p50\"]:.0f} ms, peak {d[\"peak_mem_mb\"]:.0f} MB on {d[\"device\"]} (torch {d[\"torch_version\"]})")' \
-        "$key" <<< "$json"
+      # First line: images/s for the arithmetic; second: what was measured, for the reader.
+      local parsed
+      parsed=$("$python" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+print(d["images_per_s"])
+print(d["device"])
+print("#   {}: {:.1f} images/s, step p50 {:.0f} ms, peak {:.0f} MB on {} (torch {})".format(
+    sys.argv[1], d["images_per_s"], d["step_ms_p50"], d["peak_mem_mb"], d["device"], d["torch_version"]))
+' "$key" <<< "$json")
+      ips[$key]=$(sed -n 1p <<< "$parsed")
+      bench_device=$(sed -n 2p <<< "$parsed")
+      sed -n 3p <<< "$parsed"
     fi
     [ -z "$subset" ] || [ "$subset" = 0 ] || [ "$subset" -ge "$train" ] || train="$subset"
     [ -z "$test_subset" ] || [ "$test_subset" = 0 ] || [ "$test_subset" -ge "$test" ] || test="$test_subset"
@@ -182,10 +192,11 @@ print_estimate() {
     echo "#   $name: $n_seeds seeds x $row_epochs epochs x ($train + $test/3 images) / ${ips[$key]%.*} images/s" \
          "= $(awk -v s="$seconds" 'BEGIN { printf "%.2f", s / 3600 }') h"
   done <<< "$rows"
-  awk '{ t[$1] += $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
-       END { for (i = 1; i <= n; i++) printf "# %s: %.2f h (device-hours, one device)\n", order[i], t[order[i]] / 3600 }' \
+  awk 'NF { t[$1] += $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+       END { for (i = 1; i <= n; i++) printf "# %s: %.2f device-hours\n", order[i], t[order[i]] / 3600 }' \
     <<< "$per_target"
-  echo "# total: $(awk -v s="$total" 'BEGIN { printf "%.2f", s / 3600 }') h on ${device:-auto}"
+  echo "# total: $(awk -v s="$total" 'BEGIN { printf "%.2f", s / 3600 }') hours on one $bench_device" \
+       "(devices running seeds in parallel divide it)"
 }
 
 if [ "$dry_run" = 1 ]; then
