@@ -134,9 +134,13 @@ while IFS=$'\t' read -r _target config _name _arch _depth _variant _dataset _cla
   [ -n "$epochs" ] && cmd+=(--epochs "$epochs")
   [ -n "$subset" ] && cmd+=(--subset "$subset")
   [ -n "$test_subset" ] && cmd+=(--test-subset "$test_subset")
-  # The configs' CIFAR folder must not leak into another data set's run: clear it, then take the default.
+  # The configs' CIFAR folder must not leak into another data set's run: the new one's default folder instead.
   [ -n "$dataset" ] && cmd+=(--set data.dir= --dataset "$dataset")
-  [ -n "$data_root" ] && cmd+=(--data-dir "$data_root")
+  if [ -n "$data_root" ]; then
+    cmd+=(--data-dir "$data_root")
+  elif [ "$dataset" = cifar10 ] || [ "$dataset" = cifar100 ]; then
+    cmd+=(--data-dir "data/$([ "$dataset" = cifar10 ] && echo cifar-10-batches-bin || echo cifar-100-binary)")
+  fi
   [ -n "$device" ] && cmd+=(--device "$device")
   [ -n "$threads" ] && cmd+=(--threads "$threads" --quiet)
   commands+=("$(quote "${cmd[@]}")")
@@ -216,6 +220,10 @@ fi
 cd "$root"  # the configs' data folders (data/...) are relative to the repository root
 mkdir -p "$runs"
 status=0
+# Ctrl-C reaches every propnet process, which checkpoints and exits; then stop here instead of reporting.
+interrupted=0
+trap 'interrupted=130' INT
+trap 'interrupted=143' TERM
 if [ "$jobs" -gt 1 ]; then
   # Rows run in parallel, never two seeds of one row: each process owns its run folder.
   # shellcheck disable=SC2016  # $1 is expanded by the inner bash
@@ -227,10 +235,15 @@ else
     bash -c "$command" || rc=$?
     case "$rc" in
       0) ;;
-      130|143) echo "reproduce.sh: interrupted; rerun the same command to resume" >&2; exit "$rc" ;;
+      130|143) interrupted="$rc" ;;
       *) status=1 ;;  # a failed row: the next rows still run; the report shows what exists
     esac
+    [ "$interrupted" = 0 ] || break
   done
+fi
+if [ "$interrupted" != 0 ]; then
+  echo "reproduce.sh: interrupted; rerun the same command to resume" >&2
+  exit "$interrupted"
 fi
 
 "${report[@]}" --runs "$runs" --results "$results" "${targets[@]}"
