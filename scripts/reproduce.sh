@@ -16,7 +16,7 @@
 #   --dataset-override DS    run every row on DS (fashion-mnist, cifar10, cifar100) instead of the paper's data set
 #   --device D               auto, cpu, cuda or cuda:N (default auto)
 #   --data-root DIR          folder holding cifar-10-batches-bin/ and cifar-100-binary/ (default: the configs'
-#                            data/...; relative paths are from the repository root)
+#                            data/cifar-..., relative to the repository root)
 #   --out DIR                root of the run folders (default runs): the paper's protocol goes to DIR/paper/,
 #                            any reduced one (epochs, subsets, data set) to DIR/reduced-<what changed>/
 #   --results DIR            where the report goes (default results/, or results/reduced-<what changed>/)
@@ -24,7 +24,8 @@
 #   --propnet PATH           the propnet binary (default: $PROPNET, else build/apps/propnet, else build it)
 #   --dry-run                print the commands and an estimate of their time (`propnet bench` on --device)
 #   --no-estimate            with --dry-run: the commands only
-#   --bench-steps N          timed steps per network for the estimate (default 3, after 1 warm-up step)
+#   --bench-steps N          timed steps per network for the estimate (default 2, after 1 warm-up step; more
+#                            steps give a steadier number, at a few seconds per step on a CPU)
 #
 # Exit codes: 0 done, 1 a row failed (the others still ran; the report covers what exists), 2 bad usage,
 # 130/143 interrupted (rerun the same command to resume).
@@ -45,10 +46,10 @@ need_count() { [[ "$2" =~ ^[0-9]+$ ]] || usage_error "$1: expected a non-negativ
 
 targets=()
 epochs="" seeds="" subset="" test_subset="" dataset="" device="" data_root="" out="" results=""
-jobs=1 propnet="${PROPNET:-}" dry_run=0 estimate=1 bench_steps=3
+jobs=1 propnet="${PROPNET:-}" dry_run=0 estimate=1 bench_steps=2
 while [ $# -gt 0 ]; do
   case "$1" in
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     --epochs) need_value "$@"; need_count "$1" "$2"; [ "$2" -ge 1 ] || usage_error "--epochs: expected >= 1"
               epochs="$2"; shift 2 ;;
     --seeds) need_value "$@"; seeds="$2"; shift 2 ;;
@@ -160,7 +161,7 @@ print_estimate() {
        "pass is forward only, about a third of a training step); time = epochs x that x seeds. Data loading and" \
        "checkpoints are not counted."
   while IFS=$'\t' read -r target config name arch depth _ _ classes channels train test row_seeds; do
-    key="$arch-$depth-c$classes-k$channels"
+    key="$arch-$depth-k$channels"  # the classes change only the last layer: one benchmark serves both
     if [ -z "${ips[$key]:-}" ]; then
       bench_args=(bench --net "$arch" --depth "$depth" --classes "$classes" --in-channels "$channels"
                   --batch-size 64 --steps "$bench_steps" --warmup 1 --json)
@@ -193,8 +194,8 @@ print("#   {}: {:.1f} images/s, step p50 {:.0f} ms, peak {:.0f} MB on {} (torch 
                   'BEGIN { printf "%.0f", e * s * (tr / r + te / (3 * r)) }')
     per_target+="$target $seconds"$'\n'
     total=$((total + seconds))
-    echo "#   $name: $n_seeds seeds x $row_epochs epochs x ($train + $test/3 images) / ${ips[$key]%.*} images/s" \
-         "= $(awk -v s="$seconds" 'BEGIN { printf "%.2f", s / 3600 }') h"
+    awk -v n="$name" -v s="$n_seeds" -v e="$row_epochs" -v tr="$train" -v te="$test" -v r="${ips[$key]}" -v t="$seconds" \
+      'BEGIN { printf "#   %s: %d seeds x %d epochs x (%d + %d/3 images) / %.1f images/s = %.2f h\n", n, s, e, tr, te, r, t / 3600 }' 
   done <<< "$rows"
   awk 'NF { t[$1] += $2; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
        END { for (i = 1; i <= n; i++) printf "# %s: %.2f device-hours\n", order[i], t[order[i]] / 3600 }' \
