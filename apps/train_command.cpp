@@ -105,6 +105,7 @@ ExperimentConfig resolve_config(const cxxopts::ParseResult& flags) {
   if (flags.count("device")) config.train.device = flags["device"].as<std::string>();
   if (flags.count("amp")) config.train.amp = flags["amp"].as<std::string>();
   if (flags.count("channels-last")) config.train.channels_last = true;
+  if (flags.count("cuda-graph")) config.train.cuda_graph = true;
   if (flags.count("deterministic")) config.train.deterministic = true;
   if (flags.count("threads")) config.train.threads = flags["threads"].as<int64_t>();
   if (flags.count("seeds")) config.seeds = parse_seed_list(flags["seeds"].as<std::string>());
@@ -178,7 +179,8 @@ int train_command(int argc, char** argv) {
         ("lr", "initial learning rate (default 0.1)", cxxopts::value<double>())
         ("device", "auto, cpu, cuda or cuda:N (default auto)", cxxopts::value<std::string>())
         ("amp", "CUDA mixed precision: off, bf16 or fp16 (loss-scaled)", cxxopts::value<std::string>())
-        ("channels-last", "NHWC parameters and inputs (CUDA)")
+        ("channels-last", "NHWC parameters and inputs")
+        ("cuda-graph", "capture the training and test steps as CUDA graphs and replay them (CUDA)")
         ("deterministic", "deterministic cuDNN algorithms")
         ("threads", "CPU threads (default: every core)", cxxopts::value<int64_t>())
         ("q,quiet", "only warnings, errors and the result")

@@ -91,6 +91,7 @@ const std::map<std::string, std::vector<Key>>& schema() {
         {"device", Kind::kString},
         {"amp", Kind::kString},
         {"channels_last", Kind::kBool},
+        {"cuda_graph", Kind::kBool},
         {"deterministic", Kind::kBool},
         {"threads", Kind::kInteger}}},
       {"paper", {{"mean", Kind::kNumber}, {"std", Kind::kNumber}}},
@@ -441,6 +442,7 @@ ExperimentConfig from_json(const Json& root, const std::string& source) {
     r.read("device", t.device);
     r.read("amp", t.amp);
     r.read("channels_last", t.channels_last);
+    r.read("cuda_graph", t.cuda_graph);
     r.read("deterministic", t.deterministic);
     r.read("threads", t.threads);
   }
@@ -526,6 +528,7 @@ Json to_json_value(const ExperimentConfig& config) {
   train["device"] = t.device;
   train["amp"] = t.amp;
   train["channels_last"] = t.channels_last;
+  train["cuda_graph"] = t.cuda_graph;
   train["deterministic"] = t.deterministic;
   train["threads"] = t.threads;
 
@@ -707,6 +710,13 @@ void check_cross(const ExperimentConfig& c, const std::string& source) {
   }
   if (t.amp != "off" && t.device == "cpu") {
     fail(source, "train.amp", "expected \"off\" on train.device \"cpu\" (got ", quoted(t.amp), "); AMP is CUDA only");
+  }
+  if (t.cuda_graph && t.device == "cpu") {
+    fail(source, "train.cuda_graph", "expected false on train.device \"cpu\" (got true); CUDA graphs are CUDA only");
+  }
+  if (t.cuda_graph && t.amp == "fp16") {
+    fail(source, "train.cuda_graph", "expected false with train.amp \"fp16\" (got true): the fp16 loss scaler reads "
+         "the host every step; use train.amp \"bf16\"");
   }
 }
 

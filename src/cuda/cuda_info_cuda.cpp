@@ -1,7 +1,9 @@
 #include "cuda_info.h"
 
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
 
 namespace propnet::detail {
 
@@ -20,6 +22,20 @@ std::vector<std::string> cuda_device_names() {
     names.clear();  // a broken driver is "no device" for reporting purposes
   }
   return names;
+}
+
+void cuda_synchronize(int index) {
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
+  c10::cuda::device_synchronize();
+}
+
+void cuda_reset_peak_memory(int index) {
+  c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(index));
+}
+
+int64_t cuda_peak_memory_bytes(int index) {
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(index));
+  return stats.allocated_bytes[0].peak;  // [0] = StatType::AGGREGATE (its namespace moved in 2.x)
 }
 
 }  // namespace propnet::detail

@@ -38,6 +38,12 @@ AutocastScope::~AutocastScope() {
 #endif
 }
 
+AutocastCacheOff::AutocastCacheOff() : previous_(at::autocast::is_autocast_cache_enabled()) {
+  at::autocast::set_autocast_cache_enabled(false);
+}
+
+AutocastCacheOff::~AutocastCacheOff() { at::autocast::set_autocast_cache_enabled(previous_); }
+
 LossScaler::LossScaler(const c10::Device& device, double initial_scale)
     : scale_(at::full({1}, initial_scale, at::TensorOptions().device(device).dtype(at::kFloat))),
       growth_tracker_(at::zeros({1}, at::TensorOptions().device(device).dtype(at::kInt))),

@@ -21,6 +21,19 @@ class AutocastScope {
   c10::ScalarType previous_dtype_ = c10::ScalarType::Half;
 };
 
+/// Turns autocast's weight-cast cache off for its lifetime: a CUDA graph must record the casts
+/// themselves, not reuse tensors cast before the capture (torch.cuda.graphs requires the same).
+class AutocastCacheOff {
+ public:
+  AutocastCacheOff();
+  ~AutocastCacheOff();
+  AutocastCacheOff(const AutocastCacheOff&) = delete;
+  AutocastCacheOff& operator=(const AutocastCacheOff&) = delete;
+
+ private:
+  bool previous_;
+};
+
 /// Dynamic loss scaling for fp16 (C++ has no GradScaler): scale the loss, unscale the gradients,
 /// skip the step when any gradient is inf/NaN, and grow or back off the scale like torch.amp.
 class LossScaler {

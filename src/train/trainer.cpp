@@ -7,26 +7,23 @@
 #include <ATen/Context.h>
 #include <ATen/core/Generator.h>
 #include <ATen/ops/arange.h>
-#include <ATen/ops/full.h>
-#include <ATen/ops/zeros.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <c10/util/Exception.h>
 #include <nlohmann/json.hpp>
-#include <torch/nn/functional/loss.h>
-#include <torch/optim/sgd.h>
 #include <torch/serialize/archive.h>
 #include <torch/utils.h>
 
 #include <propnet/data/epoch_order.h>
 #include <propnet/train/schedule.h>
+#include <propnet/train/sgd.h>
 
-#include "autocast.h"
+#include "step_runner.h"
 
 namespace propnet::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr int64_t kCheckpointFormat = 1;
+constexpr int64_t kCheckpointFormat = 2;  // 2: MultiTensorSGD's momentum buffers
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -90,7 +87,7 @@ struct Progress {
 };
 
 void save_checkpoint(const SeedFiles& files, const ExperimentConfig& config, models::Network& net,
-                     torch::optim::SGD& optimizer, const Progress& p) {
+                     const MultiTensorSGD& optimizer, const Progress& p) {
   write_atomically(files.checkpoint, [&](const std::filesystem::path& temp) {
     torch::serialize::OutputArchive archive;
     torch::serialize::OutputArchive model, optim;
@@ -122,7 +119,7 @@ c10::IValue read_value(torch::serialize::InputArchive& archive, const std::strin
   return value;
 }
 
-Progress load_checkpoint(const SeedFiles& files, models::Network& net, torch::optim::SGD& optimizer) {
+Progress load_checkpoint(const SeedFiles& files, models::Network& net, MultiTensorSGD& optimizer) {
   torch::serialize::InputArchive archive;
   archive.load_from(files.checkpoint.string());
   TORCH_CHECK(read_value(archive, "format").toInt() == kCheckpointFormat, "train: \"", files.checkpoint.string(),
@@ -151,13 +148,6 @@ Progress load_checkpoint(const SeedFiles& files, models::Network& net, torch::op
   return p;
 }
 
-void set_lr(torch::optim::SGD& optimizer, double lr) {
-  // LibTorch 1.13 does not restore the lr from an optimizer archive: always set it from the schedule.
-  for (auto& group : optimizer.param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-}
-
-c10::ScalarType amp_dtype(const std::string& amp) { return amp == "fp16" ? at::kHalf : at::kBFloat16; }
-
 void to_channels_last(models::Network& net) {
   for (auto& p : net->parameters()) {
     if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
@@ -173,38 +163,36 @@ SeedFiles::SeedFiles(std::filesystem::path dir_)
       metrics_jsonl(dir / "metrics.jsonl"),
       metrics_csv(dir / "metrics.csv") {}
 
-EvalResult evaluate(models::Network& net, const data::Split& split, const data::Normalizer& normalizer,
-                    int64_t batch_size, const TrainSpec& precision) {
+namespace {
+
+// The test pass through `runner` (eager, or replayed from a CUDA graph).
+EvalResult evaluate_with(detail::StepRunner& runner, models::Network& net, const data::Split& split,
+                         const data::Normalizer& normalizer, int64_t batch_size, bool channels_last) {
   TORCH_CHECK_VALUE(batch_size > 0, "evaluate: expected batch_size > 0 (got ", batch_size, ")");
   const bool was_training = net->is_training();
   net->eval();
-  torch::NoGradGuard no_grad;
-  const auto device = split.images.device();
-  const bool cuda_amp = device.is_cuda() && precision.amp != "off";
-  auto loss_sum = at::zeros({}, at::TensorOptions().device(device).dtype(at::kDouble));
-  auto correct = at::zeros({}, at::TensorOptions().device(device).dtype(at::kLong));
+  runner.sums().reset();
   const int64_t n = split.size();
   for (int64_t start = 0; start < n; start += batch_size) {
     const auto indices = at::arange(start, std::min(n, start + batch_size), at::TensorOptions().dtype(at::kLong));
     auto x = data::make_batch(split.images, indices, normalizer, {}, {}, /*train=*/false);
-    if (precision.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-    const auto y = split.labels.slice(0, start, start + indices.size(0));
-    at::Tensor logits;
-    {
-      detail::AutocastScope autocast(cuda_amp, amp_dtype(precision.amp));
-      logits = net->forward(x).to(at::kFloat);
-    }
-    loss_sum += torch::nn::functional::cross_entropy(
-                    logits, y, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                    .to(at::kDouble);
-    correct += logits.argmax(1).eq(y).sum();
+    if (channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    runner.run(x, split.labels.slice(0, start, start + indices.size(0)));
   }
   net->train(was_training);
   EvalResult r;
   r.images = n;
-  r.loss = n ? loss_sum.item<double>() / static_cast<double>(n) : 0.0;
-  r.accuracy = n ? 100.0 * static_cast<double>(correct.item<int64_t>()) / static_cast<double>(n) : 0.0;
+  r.loss = n ? runner.sums().loss_sum.item<double>() / static_cast<double>(n) : 0.0;
+  r.accuracy = n ? 100.0 * static_cast<double>(runner.sums().correct.item<int64_t>()) / static_cast<double>(n) : 0.0;
   return r;
+}
+
+}  // namespace
+
+EvalResult evaluate(models::Network& net, const data::Split& split, const data::Normalizer& normalizer,
+                    int64_t batch_size, const TrainSpec& precision) {
+  const auto runner = detail::make_eval_runner(net, precision, split.images.device());
+  return evaluate_with(*runner, net, split, normalizer, batch_size, precision.channels_last);
 }
 
 SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::Dataset& data,
@@ -214,10 +202,7 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
     if (hooks.on_message) hooks.on_message(text);
   };
   std::filesystem::create_directories(files.dir);
-  const bool cuda = device.is_cuda();
-  TORCH_CHECK_VALUE(cuda || spec.amp == "off", "train.amp: \"", spec.amp,
-                    "\" needs a CUDA device (got device ", device.str(), "); use --amp off on CPU");
-  if (cuda) {
+  if (device.is_cuda()) {
     at::globalContext().setBenchmarkCuDNN(!spec.deterministic);
     at::globalContext().setDeterministicCuDNN(spec.deterministic);
   }
@@ -227,11 +212,10 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
   models::Network net(config.network);
   net->to(device);
   if (spec.channels_last) to_channels_last(net);
-  torch::optim::SGD optimizer(net->parameters(), torch::optim::SGDOptions(spec.lr)
-                                                     .momentum(spec.momentum)
-                                                     .nesterov(spec.nesterov)
-                                                     .dampening(0)
-                                                     .weight_decay(spec.weight_decay));
+  MultiTensorSGD optimizer(net->parameters(), SGDOptions(spec.lr)
+                                                 .momentum(spec.momentum)
+                                                 .nesterov(spec.nesterov)
+                                                 .weight_decay(spec.weight_decay));
 
   data::Split train = data.train;
   if (config.data.subset > 0 && config.data.subset < train.size()) {
@@ -264,21 +248,21 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
             ", step " + std::to_string(progress.step));
   }
 
-  std::unique_ptr<detail::LossScaler> scaler;
-  if (spec.amp == "fp16") scaler = std::make_unique<detail::LossScaler>(device);
-  const bool autocast = cuda && spec.amp != "off";
-  const auto sum_options = at::TensorOptions().device(device);
+  // After the checkpoint: a CUDA graph must capture the restored tensors.
+  const auto train_step = detail::make_train_runner(net, optimizer, spec, device);
+  const auto test_step = detail::make_eval_runner(net, spec, device);
   const auto session_start = Clock::now();
   int64_t session_steps = 0;
 
   net->train();
   for (int64_t epoch = progress.epoch; epoch < spec.epochs; ++epoch) {
     const double lr = lr_at(spec, epoch);
-    set_lr(optimizer, lr);
+    optimizer.set_lr(lr);  // from the schedule, also after a resume
     const auto batches = order.batches(epoch);
     // Device-side sums: one host read per logging interval, none inside a step.
-    auto loss_sum = at::full({}, progress.loss_sum, sum_options.dtype(at::kDouble));
-    auto correct = at::full({}, progress.correct, sum_options.dtype(at::kLong));
+    train_step->sums().reset(progress.loss_sum, progress.correct);
+    const at::Tensor& loss_sum = train_step->sums().loss_sum;
+    const at::Tensor& correct = train_step->sums().correct;
     int64_t seen = progress.seen;
     const auto epoch_start = Clock::now();
     const double carried_seconds = progress.step > 0 ? progress.train_seconds : 0.0;
@@ -303,26 +287,7 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
       at::Tensor x = data::make_batch(train.images, indices, normalizer, augment,
                                       {static_cast<uint64_t>(seed), epoch, step}, /*train=*/true);
       if (spec.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
-      const at::Tensor y = train.labels.index_select(0, indices.to(train.labels.device()));
-      optimizer.zero_grad();
-      at::Tensor logits, loss;
-      {
-        detail::AutocastScope scope(autocast, amp_dtype(spec.amp));
-        logits = net->forward(x);
-        loss = torch::nn::functional::cross_entropy(logits.to(at::kFloat), y);
-      }
-      if (scaler) {
-        scaler->scale(loss).backward();
-        std::vector<at::Tensor> grads;
-        for (const auto& p : net->parameters()) grads.push_back(p.grad());
-        if (scaler->unscale(grads)) optimizer.step();
-        scaler->update();
-      } else {
-        loss.backward();
-        optimizer.step();
-      }
-      loss_sum += loss.detach().to(at::kDouble) * static_cast<double>(x.size(0));
-      correct += logits.detach().argmax(1).eq(y).sum();
+      train_step->run(x, train.labels.index_select(0, indices.to(train.labels.device())));
       seen += x.size(0);
       ++session_steps;
 
@@ -363,7 +328,7 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
     m.train_acc = 100.0 * static_cast<double>(correct.item<int64_t>()) / static_cast<double>(seen);
     m.images_per_s = static_cast<double>(seen) / std::max(train_seconds, 1e-9);
     const auto eval_start = Clock::now();
-    const EvalResult eval = evaluate(net, test, normalizer, spec.eval_batch_size, spec);
+    const EvalResult eval = evaluate_with(*test_step, net, test, normalizer, spec.eval_batch_size, spec.channels_last);
     m.test_loss = eval.loss;
     m.test_acc = eval.accuracy;
     m.seconds = train_seconds + seconds_since(eval_start);

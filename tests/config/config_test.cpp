@@ -53,7 +53,7 @@ bool same(const ExperimentConfig& a, const ExperimentConfig& b) {
                      t.milestone_fractions == u.milestone_fractions && t.milestones == u.milestones &&
                      t.lr_factor == u.lr_factor && t.eval_batch_size == u.eval_batch_size &&
                      t.checkpoint_every == u.checkpoint_every && t.log_every == u.log_every &&
-                     t.device == u.device && t.amp == u.amp && t.channels_last == u.channels_last &&
+                     t.device == u.device && t.amp == u.amp && t.channels_last == u.channels_last && t.cuda_graph == u.cuda_graph &&
                      t.deterministic == u.deterministic && t.threads == u.threads;
   const bool paper = a.paper.has_value() == b.paper.has_value() &&
                      (!a.paper || (a.paper->mean == b.paper->mean && a.paper->std == b.paper->std));
@@ -71,7 +71,7 @@ constexpr const char* kFullConfig = R"({
   "train": {"epochs": 300, "batch_size": 128, "lr": 0.05, "momentum": 0.8, "nesterov": false,
             "weight_decay": 5e-4, "milestone_fractions": [0.5, 0.75], "milestones": [150, 225], "lr_factor": 0.2,
             "eval_batch_size": 250, "checkpoint_every": 5, "log_every": 10, "device": "cuda:1", "amp": "bf16",
-            "channels_last": true, "deterministic": true, "threads": 4},
+            "channels_last": true, "cuda_graph": true, "deterministic": true, "threads": 4},
   "seeds": [0, 1, 2, 3, 4],
   "out": "results",
   "paper": {"mean": 72.19, "std": 0.31}
@@ -138,6 +138,7 @@ TEST(ConfigTest, FullConfigFillsEveryField) {
   EXPECT_EQ(c.train.device, "cuda:1");
   EXPECT_EQ(c.train.amp, "bf16");
   EXPECT_TRUE(c.train.channels_last);
+  EXPECT_TRUE(c.train.cuda_graph);
   EXPECT_TRUE(c.train.deterministic);
   EXPECT_EQ(c.train.threads, 4);
   EXPECT_THAT(c.seeds, ElementsAre(0, 1, 2, 3, 4));
@@ -303,7 +304,7 @@ TEST(ConfigTest, ToJsonWritesEveryKey) {
                           "dir", "coarse_labels", "subset", "test_subset", "augment", "drop_last", "train", "epochs",
                           "batch_size", "lr", "momentum", "nesterov", "weight_decay", "milestone_fractions",
                           "milestones", "lr_factor", "eval_batch_size", "checkpoint_every", "log_every", "device",
-                          "amp", "channels_last", "deterministic", "threads", "seeds", "out", "paper"}) {
+                          "amp", "channels_last", "cuda_graph", "deterministic", "threads", "seeds", "out", "paper"}) {
     EXPECT_THAT(text, HasSubstr("\"" + std::string(key) + "\": ")) << key;
   }
 }

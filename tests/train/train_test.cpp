@@ -193,6 +193,47 @@ TEST(TrainerTest, AmpNeedsCuda) {
               ::testing::ThrowsMessage<c10::ValueError>(HasSubstr("needs a CUDA device")));
 }
 
+TEST(TrainerTest, CudaGraphsNeedCuda) {
+  auto config = toy_config(1);
+  config.train.cuda_graph = true;
+  EXPECT_THAT([&] { train_seed(config, 0, toy_dataset(64, 16), torch::kCPU, SeedFiles(test::scratch_dir("graph-cpu")), {}); },
+              ::testing::ThrowsMessage<c10::ValueError>(HasSubstr("CUDA graphs need a CUDA device")));
+}
+
+// The CUDA graph path replays the eager step's kernels: same weights and metrics within float
+// tolerance, through warm-up, capture, two re-captures (lr drops) and ragged last batches.
+TEST(TrainerTest, CudaGraphRunMatchesTheEagerRun) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  data::Dataset data = toy_dataset(200, 100);  // 6 batches of 32 + one of 8; test batches of 64 + 36
+  for (data::Split* split : {&data.train, &data.test}) {
+    split->images = split->images.to(torch::kCUDA);
+    split->labels = split->labels.to(torch::kCUDA);
+  }
+  auto config = toy_config(3);
+  config.train.milestones = {1, 2};
+  config.train.deterministic = true;  // the same cuDNN algorithms in both runs
+  std::map<std::string, torch::Tensor> weights[2];
+  std::vector<EpochMetrics> metrics[2];
+  for (const bool graph : {false, true}) {
+    config.train.cuda_graph = graph;
+    const SeedFiles files(test::scratch_dir(graph ? "graph" : "eager"));
+    const SeedResult r = train_seed(config, 0, data, torch::Device(torch::kCUDA, 0), files, {});
+    ASSERT_EQ(r.status, SeedStatus::kDone) << r.message;
+    metrics[graph] = r.metrics;
+    weights[graph] = weights_of(config, files.model);
+  }
+  for (const auto& [name, eager] : weights[0]) {
+    EXPECT_TRUE(torch::allclose(weights[1][name].to(torch::kCPU).to(torch::kDouble), eager.to(torch::kCPU).to(torch::kDouble), 1e-4, 1e-5))
+        << name;
+  }
+  ASSERT_EQ(metrics[1].size(), metrics[0].size());
+  for (size_t e = 0; e < metrics[0].size(); ++e) {
+    EXPECT_NEAR(metrics[1][e].train_loss, metrics[0][e].train_loss, 1e-4) << "epoch " << e + 1;
+    EXPECT_NEAR(metrics[1][e].test_loss, metrics[0][e].test_loss, 1e-4) << "epoch " << e + 1;
+    EXPECT_NEAR(metrics[1][e].test_acc, metrics[0][e].test_acc, 1.0) << "epoch " << e + 1;  // at most one image
+  }
+}
+
 TEST(TrainerTest, ModelFileLoadsInPythonUnderTheModuleTreeNames) {
   const char* python = std::getenv("PROPNET_PYTHON") ? std::getenv("PROPNET_PYTHON") : PROPNET_PYTHON;
   if (std::system((std::string(python) + " -c 'import torch' 2>/dev/null").c_str()) != 0) {

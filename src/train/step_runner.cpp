@@ -1,0 +1,114 @@
+#include "step_runner.h"
+
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/full.h>
+#include <c10/util/Exception.h>
+#include <torch/nn/functional/loss.h>
+
+#include "autocast.h"
+
+namespace propnet::train::detail {
+namespace {
+
+namespace F = torch::nn::functional;
+
+bool uses_autocast(const TrainSpec& spec, const c10::Device& device) { return device.is_cuda() && spec.amp != "off"; }
+
+// Adds `scale` x `loss` and the batch's correct count to the device sums (no host sync).
+void accumulate(DeviceSums& sums, const at::Tensor& loss, double scale, const at::Tensor& logits,
+                const at::Tensor& labels) {
+  sums.loss_sum.add_(loss.detach().to(at::kDouble), scale);
+  sums.correct.add_(logits.detach().argmax(1).eq(labels).sum());
+}
+
+}  // namespace
+
+c10::ScalarType amp_dtype(const std::string& amp) { return amp == "fp16" ? at::kHalf : at::kBFloat16; }
+
+DeviceSums::DeviceSums(const c10::Device& device)
+    : loss_sum(at::full({}, 0.0, at::TensorOptions().device(device).dtype(at::kDouble))),
+      correct(at::full({}, 0, at::TensorOptions().device(device).dtype(at::kLong))) {}
+
+void DeviceSums::reset(double loss, int64_t count) {
+  loss_sum.fill_(loss);
+  correct.fill_(count);
+}
+
+EagerTrainStep::EagerTrainStep(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec,
+                               const c10::Device& device, std::shared_ptr<DeviceSums> sums)
+    : StepRunner(sums ? std::move(sums) : std::make_shared<DeviceSums>(device)),
+      net_(std::move(net)),
+      optimizer_(optimizer),
+      autocast_(uses_autocast(spec, device)),
+      amp_dtype_(amp_dtype(spec.amp)) {
+  if (autocast_ && spec.amp == "fp16") scaler_ = std::make_unique<LossScaler>(device);
+}
+
+EagerTrainStep::~EagerTrainStep() = default;
+
+void EagerTrainStep::run(const at::Tensor& images, const at::Tensor& labels) {
+  optimizer_.zero_grad();
+  at::Tensor logits, loss;
+  {
+    AutocastScope scope(autocast_, amp_dtype_);
+    logits = net_->forward(images);
+    loss = F::cross_entropy(logits.to(at::kFloat), labels);
+  }
+  if (scaler_) {
+    scaler_->scale(loss).backward();
+    if (scaler_->unscale(optimizer_.gradients())) optimizer_.step();
+    scaler_->update();
+  } else {
+    loss.backward();
+    optimizer_.step();
+  }
+  accumulate(*sums_, loss, static_cast<double>(images.size(0)), logits, labels);
+}
+
+EagerEvalStep::EagerEvalStep(models::Network net, const TrainSpec& spec, const c10::Device& device,
+                             std::shared_ptr<DeviceSums> sums)
+    : StepRunner(sums ? std::move(sums) : std::make_shared<DeviceSums>(device)),
+      net_(std::move(net)),
+      autocast_(uses_autocast(spec, device)),
+      amp_dtype_(amp_dtype(spec.amp)) {}
+
+void EagerEvalStep::run(const at::Tensor& images, const at::Tensor& labels) {
+  at::NoGradGuard no_grad;
+  at::Tensor logits;
+  {
+    AutocastScope scope(autocast_, amp_dtype_);
+    logits = net_->forward(images).to(at::kFloat);
+  }
+  accumulate(*sums_, F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kSum)), 1.0,
+             logits, labels);
+}
+
+namespace {
+void check_graph_spec(const TrainSpec& spec, const c10::Device& device) {
+  TORCH_CHECK_VALUE(device.is_cuda(), "train.cuda_graph: CUDA graphs need a CUDA device (got ", device.str(),
+                    "); drop --cuda-graph on CPU");
+  TORCH_CHECK_VALUE(spec.amp != "fp16", "train.cuda_graph: the fp16 loss scaler reads the host every step, "
+                                        "which a graph cannot replay; use --amp bf16 (no scaler) or drop --cuda-graph");
+}
+}  // namespace
+
+std::unique_ptr<StepRunner> make_train_runner(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec,
+                                              const c10::Device& device) {
+  TORCH_CHECK_VALUE(device.is_cuda() || spec.amp == "off", "train.amp: \"", spec.amp,
+                    "\" needs a CUDA device (got device ", device.str(), "); use --amp off on CPU");
+  if (spec.cuda_graph) {
+    check_graph_spec(spec, device);
+    return make_cuda_graph_train_runner(std::move(net), optimizer, spec, device);
+  }
+  return std::make_unique<EagerTrainStep>(std::move(net), optimizer, spec, device);
+}
+
+std::unique_ptr<StepRunner> make_eval_runner(models::Network net, const TrainSpec& spec, const c10::Device& device) {
+  if (spec.cuda_graph) {
+    check_graph_spec(spec, device);
+    return make_cuda_graph_eval_runner(std::move(net), spec, device);
+  }
+  return std::make_unique<EagerEvalStep>(std::move(net), spec, device);
+}
+
+}  // namespace propnet::train::detail

@@ -1,0 +1,86 @@
+#pragma once
+// One training or evaluation step on a batch, eager or replayed from a CUDA graph. The trainer and
+// the benchmark share it; the CUDA graph runners live in src/cuda/ and exist only in CUDA builds.
+#include <memory>
+
+#include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
+
+#include <propnet/config.h>
+#include <propnet/models/network.h>
+#include <propnet/train/sgd.h>
+
+namespace propnet::train::detail {
+
+class LossScaler;
+
+/// Running sums of a pass, kept on the device so that a step never waits for the host.
+struct DeviceSums {
+  explicit DeviceSums(const c10::Device& device);
+  /// Sets the sums in place (a captured graph keeps adding into the same tensors).
+  void reset(double loss_sum = 0, int64_t correct = 0);
+  at::Tensor loss_sum;  ///< Sum over images of the cross-entropy, double.
+  at::Tensor correct;   ///< Correct top-1 predictions, int64.
+};
+
+/// Runs steps and adds each batch's summed loss and correct count to `sums()`.
+class StepRunner {
+ public:
+  virtual ~StepRunner() = default;
+  virtual void run(const at::Tensor& images, const at::Tensor& labels) = 0;
+  DeviceSums& sums() { return *sums_; }
+
+ protected:
+  explicit StepRunner(std::shared_ptr<DeviceSums> sums) : sums_(std::move(sums)) {}
+  std::shared_ptr<DeviceSums> sums_;
+};
+
+/// Forward, cross-entropy, backward and the optimizer update, op by op.
+class EagerTrainStep : public StepRunner {
+ public:
+  EagerTrainStep(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec, const c10::Device& device,
+                 std::shared_ptr<DeviceSums> sums = nullptr);
+  ~EagerTrainStep() override;
+  void run(const at::Tensor& images, const at::Tensor& labels) override;
+  /// Expose the sums so that a graph runner's ragged-batch fallback adds into the same tensors.
+  std::shared_ptr<DeviceSums> shared_sums() const { return sums_; }
+
+ private:
+  models::Network net_;
+  MultiTensorSGD& optimizer_;
+  bool autocast_;
+  c10::ScalarType amp_dtype_;
+  std::unique_ptr<LossScaler> scaler_;  // fp16 only
+};
+
+/// Forward and loss under NoGradGuard; the caller puts the network in eval mode.
+class EagerEvalStep : public StepRunner {
+ public:
+  EagerEvalStep(models::Network net, const TrainSpec& spec, const c10::Device& device,
+                std::shared_ptr<DeviceSums> sums = nullptr);
+  void run(const at::Tensor& images, const at::Tensor& labels) override;
+  std::shared_ptr<DeviceSums> shared_sums() const { return sums_; }
+
+ private:
+  models::Network net_;
+  bool autocast_;
+  c10::ScalarType amp_dtype_;
+};
+
+/// The runner `spec` asks for: a CUDA graph one when `spec.cuda_graph` (CUDA devices only), else eager.
+/// Throws c10::ValueError for combinations that cannot work (graphs on CPU or in a CPU-only build,
+/// graphs with the host-synced fp16 loss scaler).
+std::unique_ptr<StepRunner> make_train_runner(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec,
+                                              const c10::Device& device);
+std::unique_ptr<StepRunner> make_eval_runner(models::Network net, const TrainSpec& spec, const c10::Device& device);
+
+/// Defined in src/cuda/graph_step_cuda.cpp (CUDA builds) or graph_step_none.cpp (which throws).
+std::unique_ptr<StepRunner> make_cuda_graph_train_runner(models::Network net, MultiTensorSGD& optimizer,
+                                                         const TrainSpec& spec, const c10::Device& device);
+std::unique_ptr<StepRunner> make_cuda_graph_eval_runner(models::Network net, const TrainSpec& spec,
+                                                        const c10::Device& device);
+
+/// The autocast dtype of `spec.amp` ("bf16" or "fp16").
+c10::ScalarType amp_dtype(const std::string& amp);
+
+}  // namespace propnet::train::detail
