@@ -25,5 +25,6 @@ int info_command(int argc, char** argv);
 int data_command(int argc, char** argv);
 int train_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
+int bench_command(int argc, char** argv);
 
 }  // namespace propnet::cli

@@ -1,4 +1,4 @@
-// `propnet`: one binary, one subcommand per job (info; later data, train, eval, bench).
+// `propnet`: one binary, one subcommand per job (info, data, train, eval, bench).
 #include <cstring>
 #include <iostream>
 #include <string_view>
@@ -22,6 +22,7 @@ constexpr Command kCommands[] = {
     {"data", &propnet::cli::data_command, "check a data set (counts, class counts, pixel mean/std) or time the input pipeline"},
     {"train", &propnet::cli::train_command, "train over several seeds with the paper's protocol; resumable"},
     {"eval", &propnet::cli::eval_command, "test loss and accuracy of a saved model"},
+    {"bench", &propnet::cli::bench_command, "time training steps (or the input pipeline) on synthetic data"},
 };
 
 void print_usage() {

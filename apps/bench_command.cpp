@@ -1,0 +1,139 @@
+// `propnet bench`: timed training steps on synthetic data (or, with --data-only, the input pipeline).
+#include <iostream>
+
+#include <ATen/Parallel.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <propnet/data/transforms.h>
+#include <propnet/runtime.h>
+#include <propnet/train/benchmark.h>
+#include <propnet/train/device.h>
+
+#include "cli.h"
+#include "network_flags.h"
+
+namespace propnet::cli {
+namespace {
+
+constexpr const char* kDescription =
+    "Time full training steps (forward, loss, backward, SGD update) of a network on device-resident\n"
+    "synthetic 32x32 data, with the same step `propnet train` runs, and report images/s (from the median\n"
+    "step), step time p50/p90 and peak memory. --data-only times the input pipeline instead.\n"
+    "scripts/bench_vs_pytorch.sh puts these numbers beside an equivalent PyTorch training step.";
+
+nlohmann::json to_json(const train::TrainBenchResult& r, const models::NetworkSpec& net, const TrainSpec& spec,
+                       const train::TrainBenchOptions& options) {
+  return {{"tool", "propnet"},
+          {"net", net.arch},
+          {"depth", net.depth},
+          {"variant", net.relu_mask.empty() ? net.variant : net.relu_mask},
+          {"classes", net.num_classes},
+          {"parameters", r.parameters},
+          {"batch_size", spec.batch_size},
+          {"steps", options.steps()},
+          {"warmup", options.warmup()},
+          {"amp", spec.amp},
+          {"channels_last", spec.channels_last},
+          {"cuda_graph", spec.cuda_graph},
+          {"images_per_s", r.images_per_s},
+          {"step_ms_p50", r.step_ms_p50},
+          {"step_ms_p90", r.step_ms_p90},
+          {"step_ms_mean", r.step_ms_mean},
+          {"peak_mem_mb", r.peak_mem_mb},
+          {"device", r.device},
+          {"device_name", r.device_name},
+          {"threads", r.threads},
+          {"torch_version", r.torch_version}};
+}
+
+int run_data_only(const cxxopts::ParseResult& flags, const c10::Device& device) {
+  const auto options = data::PipelineBenchOptions()
+                           .batch_size(flags["batch-size"].as<int64_t>())
+                           .steps(flags["steps"].as<int64_t>())
+                           .device(device);
+  const data::PipelineBenchResult r = data::benchmark_pipeline(options);
+  if (flags.count("json")) {
+    std::cout << nlohmann::json{{"tool", "propnet"},
+                                {"mode", "data-only"},
+                                {"images_per_s", r.images_per_second},
+                                {"seconds", r.seconds},
+                                {"batch_size", options.batch_size()},
+                                {"steps", options.steps()},
+                                {"device", device.str()},
+                                {"threads", at::get_num_threads()},
+                                {"torch_version", runtime_info().torch_version}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << fmt::format("input pipeline (select, normalize, pad-4 crop, flip): {} batches of {} on {}: {:.0f} images/s\n",
+                             options.steps(), options.batch_size(), device.str(), r.images_per_second);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int bench_command(int argc, char** argv) {
+  return run_reporting_errors("bench", [&] {
+    cxxopts::Options options("propnet bench", kDescription);
+    add_network_flags(options);
+    options.add_options("Benchmark")
+        ("batch-size", "images per step", cxxopts::value<int64_t>()->default_value("64"))
+        ("steps", "timed steps", cxxopts::value<int64_t>()->default_value("20"))
+        ("warmup", "untimed steps first (CUDA graphs capture after 3 eager ones)", cxxopts::value<int64_t>()->default_value("5"))
+        ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
+        ("amp", "CUDA mixed precision: off, bf16 or fp16", cxxopts::value<std::string>()->default_value("off"))
+        ("channels-last", "NHWC parameters and inputs")
+        ("cuda-graph", "capture the step as a CUDA graph and replay it")
+        ("deterministic", "deterministic cuDNN algorithms (cuDNN benchmark off)")
+        ("threads", "CPU threads (default: every core)", cxxopts::value<int64_t>())
+        ("data-only", "time the input pipeline instead of training steps (no network flags)")
+        ("json", "one JSON object on stdout")
+        ("h,help", "show this help");
+    const auto flags = options.parse(argc, argv);
+    if (flags.count("help")) {
+      std::cout << options.help() << "\nexamples:\n"
+                << "  propnet bench --net preresnet --depth 110 --batch-size 64\n"
+                << "  propnet bench --net preresnet --depth 110 --device cuda --amp bf16 --channels-last --cuda-graph --json\n"
+                << "  propnet bench --data-only --batch-size 64 --steps 1000\n";
+      return kExitOk;
+    }
+    if (!flags.unmatched().empty()) throw UsageError("unexpected argument \"" + flags.unmatched().front() + "\"");
+    if (flags.count("threads")) configure_threads(flags["threads"].as<int64_t>());
+    const c10::Device device = train::resolve_device(flags["device"].as<std::string>());
+    if (flags.count("data-only")) {
+      if (flags.count("net")) throw UsageError("--data-only times the input pipeline; drop --net");
+      return run_data_only(flags, device);
+    }
+
+    const models::NetworkSpec net = network_spec_from(flags);
+    TrainSpec spec;
+    spec.batch_size = flags["batch-size"].as<int64_t>();
+    spec.amp = flags["amp"].as<std::string>();
+    if (spec.amp != "off" && spec.amp != "bf16" && spec.amp != "fp16") {
+      throw UsageError("--amp: expected off, bf16 or fp16 (got \"" + spec.amp + "\")");
+    }
+    spec.channels_last = flags.count("channels-last") > 0;
+    spec.cuda_graph = flags.count("cuda-graph") > 0;
+    spec.deterministic = flags.count("deterministic") > 0;
+    const auto bench_options =
+        train::TrainBenchOptions().steps(flags["steps"].as<int64_t>()).warmup(flags["warmup"].as<int64_t>());
+    const train::TrainBenchResult r = train::benchmark_training(net, spec, device, bench_options);
+    if (flags.count("json")) {
+      std::cout << to_json(r, net, spec, bench_options).dump() << "\n";
+    } else {
+      std::cout << fmt::format(
+          "{}-{} ({}, {} params), batch {}, {}{}{}{} on {}{} ({} threads, LibTorch {}):\n"
+          "  {:.1f} images/s   step p50 {:.2f} ms, p90 {:.2f} ms ({} timed steps after {} warm-up)   peak memory {:.0f} MiB\n",
+          net.arch, net.depth, net.relu_mask.empty() ? net.variant : net.relu_mask, r.parameters, spec.batch_size,
+          spec.amp == "off" ? "fp32" : spec.amp, spec.channels_last ? ", channels_last" : "",
+          spec.cuda_graph ? ", CUDA graph" : "", spec.deterministic ? ", deterministic" : "", r.device,
+          r.device_name.empty() ? "" : " (" + r.device_name + ")", r.threads, r.torch_version, r.images_per_s,
+          r.step_ms_p50, r.step_ms_p90, bench_options.steps(), bench_options.warmup(), r.peak_mem_mb);
+    }
+    return kExitOk;
+  });
+}
+
+}  // namespace propnet::cli

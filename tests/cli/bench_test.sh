@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# End-to-end checks of `propnet bench`: JSON keys and their consistency, --data-only, exit codes.
+# No timing assertions: the numbers only have to be well-formed.
+set -euo pipefail
+propnet="$1"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+json=$("$propnet" bench --net preresnet --depth 8 --batch-size 4 --steps 3 --warmup 1 --device cpu --json)
+python3 - "$json" <<'PY'
+import json, math, sys
+d = json.loads(sys.argv[1])
+for key in ["images_per_s", "step_ms_p50", "step_ms_p90", "peak_mem_mb", "device", "torch_version", "parameters",
+            "batch_size", "steps", "amp", "channels_last", "cuda_graph", "threads"]:
+    assert key in d, key
+assert d["device"] == "cpu" and d["batch_size"] == 4 and d["steps"] == 3 and d["parameters"] == 75290, d
+assert d["step_ms_p90"] >= d["step_ms_p50"] > 0 and d["peak_mem_mb"] > 0, d
+assert math.isclose(d["images_per_s"], 4000 / d["step_ms_p50"], rel_tol=1e-9), d
+PY
+
+"$propnet" bench --net preresnet --depth 8 --variant proportional --batch-size 4 --steps 2 --warmup 0 --channels-last \
+  --device cpu | grep -q "images/s" || fail "text output"
+data=$("$propnet" bench --data-only --batch-size 16 --steps 5 --device cpu --json)
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["mode"] == "data-only" and d["images_per_s"] > 0, d' "$data"
+
+expect_usage_error() {  # message args...: exit 2 and the message, one line, no backtrace
+  local message="$1"; shift
+  set +e
+  err=$("$propnet" "$@" 2>&1 >/dev/null)
+  rc=$?
+  set -e
+  [ "$rc" -eq 2 ] || fail "expected exit 2 for '$*' (got $rc: $err)"
+  printf '%s' "$err" | grep -qF -- "$message" || fail "expected '$message' for '$*' (got: $err)"
+  [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "expected one line for '$*' (got: $err)"
+}
+expect_usage_error "CUDA graphs need a CUDA device" bench --net preresnet --depth 8 --device cpu --cuda-graph
+expect_usage_error "needs a CUDA device" bench --net preresnet --depth 8 --device cpu --amp bf16
+expect_usage_error "--amp: expected off, bf16 or fp16" bench --net preresnet --depth 8 --amp fp8
+expect_usage_error "depth must be 6n+2" bench --net preresnet --depth 9 --device cpu
+expect_usage_error "--net is required" bench --depth 8
+expect_usage_error "drop --net" bench --data-only --net preresnet --depth 8
+echo "cli.bench: ok"
