@@ -70,10 +70,7 @@ int eval_command(int argc, char** argv) {
     const std::string dir = config.data.dir.empty() ? data::default_data_dir(config.data.dataset) : config.data.dir;
     const data::Dataset dataset =
         data::load_dataset(config.data.dataset, dir, data::DatasetOptions().coarse_labels(config.data.coarse_labels).device(device));
-    data::Split test = dataset.test;
-    if (config.data.test_subset > 0 && config.data.test_subset < test.size()) {
-      test = {test.images.slice(0, 0, config.data.test_subset), test.labels.slice(0, 0, config.data.test_subset)};
-    }
+    const data::Split test = dataset.test.head(config.data.test_subset);
     models::Network net(config.network);
     train::load_weights(net, weights);
     net->to(device);

@@ -15,6 +15,12 @@ int64_t Split::size() const { return images.defined() ? images.size(0) : 0; }
 
 Split Split::to(torch::Device device) const { return {images.to(device), labels.to(device)}; }
 
+Split Split::head(int64_t n) const {
+  TORCH_CHECK_VALUE(n >= 0, "Split::head: expected n >= 0 (got ", n, ")");
+  if (n == 0 || n >= size()) return *this;
+  return {images.slice(0, 0, n), labels.slice(0, 0, n)};
+}
+
 Dataset Dataset::to(torch::Device device) const {
   Dataset moved = *this;
   moved.train = train.to(device);

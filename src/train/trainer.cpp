@@ -217,14 +217,8 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
                                                  .nesterov(spec.nesterov)
                                                  .weight_decay(spec.weight_decay));
 
-  data::Split train = data.train;
-  if (config.data.subset > 0 && config.data.subset < train.size()) {
-    train = {train.images.slice(0, 0, config.data.subset), train.labels.slice(0, 0, config.data.subset)};
-  }
-  data::Split test = data.test;
-  if (config.data.test_subset > 0 && config.data.test_subset < test.size()) {
-    test = {test.images.slice(0, 0, config.data.test_subset), test.labels.slice(0, 0, config.data.test_subset)};
-  }
+  const data::Split train = data.train.head(config.data.subset);
+  const data::Split test = data.test.head(config.data.test_subset);
   const data::Normalizer normalizer(data.mean, data.std);
   const auto augment = data::AugmentOptions().enabled(config.data.augment);
   const data::EpochOrder order(train.size(), data::EpochOrderOptions(spec.batch_size)

@@ -187,6 +187,17 @@ TEST(CifarTest, Cifar100FullSizeLoadsFromTheFolderOrItsParentWithClassNames) {
               ThrowsMessage<c10::ValueError>(HasSubstr("coarse labels only for cifar100")));
 }
 
+TEST(DatasetTest, HeadTakesTheFirstImagesOrTheWholeSplit) {
+  const Split split{torch::arange(5 * 4, torch::kUInt8).view({5, 1, 2, 2}), torch::arange(5, torch::kLong)};
+  const Split first = split.head(3);
+  EXPECT_EQ(first.size(), 3);
+  EXPECT_TRUE(torch::equal(first.labels, torch::arange(3, torch::kLong)));
+  EXPECT_TRUE(torch::equal(first.images, split.images.slice(0, 0, 3)));
+  EXPECT_EQ(split.head(0).size(), 5);  // 0 = all
+  EXPECT_EQ(split.head(9).size(), 5);
+  EXPECT_THAT([&] { split.head(-1); }, ::testing::ThrowsMessage<c10::ValueError>(::testing::HasSubstr("expected n >= 0")));
+}
+
 TEST(DatasetTest, UnknownNameListsTheValidOnes) {
   EXPECT_THAT([] { load_dataset("cifar1000", "x"); },
               ThrowsMessage<c10::ValueError>(HasSubstr("one of cifar10, cifar100, fashion-mnist (got \"cifar1000\")")));

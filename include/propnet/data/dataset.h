@@ -19,6 +19,9 @@ struct Split {
   int64_t size() const;
   /// A copy of both tensors on `device` (a no-op when they are there already).
   Split to(torch::Device device) const;
+  /// The first `n` images (views, no copy); the whole split when `n` is 0 or >= size() (the
+  /// `subset` / `test_subset` config keys).
+  Split head(int64_t n) const;
 };
 
 /// A loaded data set: both splits, class names and the per-channel normalization constants.
