@@ -1,5 +1,7 @@
 #include "run_summary.h"
 
+#include "cli.h"
+
 #include <fstream>
 
 #include <fmt/format.h>
@@ -58,13 +60,7 @@ nlohmann::json summarize_run(const std::filesystem::path& run_dir, const Experim
 
 std::string write_run_summary(const std::filesystem::path& run_dir, const ExperimentConfig& config) {
   const nlohmann::json summary = summarize_run(run_dir, config);
-  const auto path = run_dir / "summary.json";
-  const auto temp = run_dir / "summary.json.tmp";
-  {
-    std::ofstream out(temp);
-    out << summary.dump(2) << "\n";
-  }
-  std::filesystem::rename(temp, path);
+  write_file_atomically(run_dir / "summary.json", summary.dump(2) + "\n");
   if (summary["n"].get<int64_t>() == 0) return "no finished seed yet";
   return fmt::format("{:.2f} \u00b1 {:.2f} (n={}, sample std); median (mean \u00b1 std_pop, best): {}",
                      summary["mean"].get<double>(), summary["std"].get<double>(), summary["n"].get<int64_t>(),

@@ -141,12 +141,7 @@ void prepare_run_folder(const std::filesystem::path& run_dir, const ExperimentCo
   std::filesystem::create_directories(run_dir);
   auto resolved = nlohmann::json::parse(to_json(config));
   resolved["environment"] = environment();
-  const auto temp = run_dir / "config.json.tmp";
-  {
-    std::ofstream out(temp);
-    out << resolved.dump(2) << "\n";
-  }
-  std::filesystem::rename(temp, config_path);
+  write_file_atomically(config_path, resolved.dump(2) + "\n");
 }
 
 }  // namespace
