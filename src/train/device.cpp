@@ -3,6 +3,8 @@
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
 
+#include "../cuda/cuda_info.h"
+
 namespace propnet::train {
 
 c10::Device resolve_device(const std::string& text) {
@@ -10,9 +12,11 @@ c10::Device resolve_device(const std::string& text) {
   if (text == "cpu") return c10::Device(c10::kCPU);
   const bool cuda = text == "cuda" || text.rfind("cuda:", 0) == 0;
   TORCH_CHECK_VALUE(cuda, "device: expected auto, cpu, cuda or cuda:N (got \"", text, "\")");
+  TORCH_CHECK_VALUE(detail::cuda_compiled(), "device: \"", text,
+                    "\" requested, but this propnet was built against a CPU-only LibTorch; use --device cpu, "
+                    "or build against a CUDA LibTorch (scripts/build.sh --torch pip)");
   TORCH_CHECK_VALUE(torch::cuda::is_available(), "device: \"", text,
-                    "\" requested, but this LibTorch has no CUDA or no CUDA device is visible; use --device cpu, "
-                    "or build against a CUDA LibTorch (scripts/test.sh --torch pip)");
+                    "\" requested, but no CUDA device is visible (driver, CUDA_VISIBLE_DEVICES?); use --device cpu");
   int64_t index = 0;
   if (text != "cuda") {
     const std::string digits = text.substr(5);
