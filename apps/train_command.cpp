@@ -1,14 +1,22 @@
 // `propnet train`: the paper's protocol over several seeds, resumable, with mean ± std at the end.
+#include <chrono>
+#include <exception>
 #include <fstream>
+#include <functional>
+#include <thread>
 #include <iostream>
 
+#include <ATen/ops/full.h>
 #include <c10/util/Exception.h>
 #include <cxxopts.hpp>
+#include <torch/cuda.h>
 #include <nlohmann/json.hpp>
 #include <fmt/format.h>
 
 #include <propnet/config.h>
 #include <propnet/data/dataset.h>
+#include <propnet/dist/group.h>
+#include <propnet/dist/launch.h>
 #include <propnet/runtime.h>
 #include <propnet/train/device.h>
 #include <propnet/train/trainer.h>
@@ -101,6 +109,7 @@ ExperimentConfig resolve_config(const cxxopts::ParseResult& flags) {
   if (flags.count("no-augment")) config.data.augment = false;
   if (flags.count("epochs")) config.train.epochs = flags["epochs"].as<int64_t>();
   if (flags.count("batch-size")) config.train.batch_size = flags["batch-size"].as<int64_t>();
+  if (flags.count("bn-batch")) config.train.bn_batch = flags["bn-batch"].as<int64_t>();
   if (flags.count("lr")) config.train.lr = flags["lr"].as<double>();
   if (flags.count("device")) config.train.device = flags["device"].as<std::string>();
   if (flags.count("amp")) config.train.amp = flags["amp"].as<std::string>();
@@ -144,6 +153,33 @@ void prepare_run_folder(const std::filesystem::path& run_dir, const ExperimentCo
   write_file_atomically(config_path, resolved.dump(2) + "\n");
 }
 
+// cuda:<local rank> for a data-parallel rank whose config says "auto" or "cuda" (one GPU per rank;
+// modulo the visible devices, for launchers that pin each rank to its GPU with CUDA_VISIBLE_DEVICES).
+c10::Device rank_device(const c10::Device& device, const std::string& requested, const dist::LaunchEnv& launch) {
+  if (!launch.distributed() || !device.is_cuda() || (requested != "auto" && requested != "cuda")) return device;
+  const int64_t count = std::max<int64_t>(1, static_cast<int64_t>(torch::cuda::device_count()));
+  return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(launch.local_rank % count));
+}
+
+// Runs `setup` on rank 0 only; every rank learns whether it worked, so that the others exit with a
+// clear message instead of waiting for rank 0 until the timeout.
+void on_rank0_agreed(dist::Group* group, const c10::Device& device, const std::function<void()>& setup) {
+  if (group == nullptr) return setup();
+  std::exception_ptr error;
+  if (group->rank() == 0) {
+    try {
+      setup();
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+  at::Tensor failed = at::full({1}, error ? 1.0 : 0.0, at::TensorOptions().device(device));
+  group->allreduce_sum(failed);
+  if (error) std::rethrow_exception(error);
+  TORCH_CHECK(failed.item<double>() == 0, "rank 0 could not prepare the run folder (see its error); rank ",
+              group->rank(), " stops too");
+}
+
 }  // namespace
 
 int train_command(int argc, char** argv) {
@@ -170,14 +206,18 @@ int train_command(int argc, char** argv) {
         ("no-augment", "no pad-crop-flip augmentation");
     options.add_options("Training")
         ("epochs", "epochs (default 400; the lr drops keep their 1/2, 3/4, 7/8 positions)", cxxopts::value<int64_t>())
-        ("batch-size", "batch size (default 64)", cxxopts::value<int64_t>())
+        ("batch-size", "batch size (default 64; with several ranks the global batch, see train.batch_scope)", cxxopts::value<int64_t>())
+        ("bn-batch", "BN statistics over interleaved chunks of at most N images of each batch (ghost BN; "
+                     "default 0 = whole batch)", cxxopts::value<int64_t>())
         ("lr", "initial learning rate (default 0.1)", cxxopts::value<double>())
         ("device", "auto, cpu, cuda or cuda:N (default auto)", cxxopts::value<std::string>())
         ("amp", "CUDA mixed precision: off, bf16 or fp16 (loss-scaled)", cxxopts::value<std::string>())
         ("channels-last", "NHWC parameters and inputs")
         ("cuda-graph", "capture the training and test steps as CUDA graphs and replay them (CUDA)")
         ("deterministic", "deterministic cuDNN algorithms")
-        ("threads", "CPU threads (default: every core)", cxxopts::value<int64_t>())
+        ("threads", "CPU threads (default: every core, shared out between the ranks of a machine)", cxxopts::value<int64_t>())
+        ("dist-timeout", "data-parallel runs: seconds a rank waits for the others (rendezvous and every "
+                         "collective) before it fails (default 600)", cxxopts::value<double>())
         ("q,quiet", "only warnings, errors and the result")
         ("v,verbose", "every progress reading as a log line")
         ("h,help", "show this help");
@@ -187,6 +227,7 @@ int train_command(int argc, char** argv) {
                 << "\nExamples:\n"
                    "  propnet train --net preresnet --depth 20 --variant proportional --dataset fashion-mnist --epochs 3 --seeds 0-2\n"
                    "  propnet train --config configs/paper/table2/preresnet-110-proportional-c100.json --data-dir data/cifar-100-binary\n"
+                   "  torchrun --no_python --nproc_per_node 2 $(which propnet) train --config ...   (data parallel; see README)\n"
                    "Exit codes: 0 done, 1 runtime failure or a failed seed, 2 bad usage or config, 130/143 interrupted.\n";
       return kExitOk;
     }
@@ -197,8 +238,28 @@ int train_command(int argc, char** argv) {
 
     if (flags.count("resume") && flags.count("restart")) throw UsageError("--resume and --restart are exclusive");
     ExperimentConfig config = resolve_config(flags);
-    const c10::Device device = train::resolve_device(config.train.device);
-    const int64_t threads = configure_threads(config.train.threads);
+    const dist::LaunchEnv launch = dist::detect_launch();
+    if (launch.distributed() && config.train.cuda_graph) {
+      throw UsageError("train.cuda_graph: expected false in a data-parallel run (got true with " +
+                       std::to_string(launch.world_size) + " ranks); the gradient all-reduce runs eagerly");
+    }
+    const double timeout_s = flags.count("dist-timeout") ? flags["dist-timeout"].as<double>() : 600.0;
+    if (!(timeout_s > 0)) throw UsageError("--dist-timeout: expected seconds > 0 (got " + std::to_string(timeout_s) + ")");
+    const c10::Device device = rank_device(train::resolve_device(config.train.device), config.train.device, launch);
+    int64_t thread_request = config.train.threads;
+    if (launch.distributed() && device.is_cpu() && thread_request == 0) {  // share the cores between local ranks
+      const int64_t cores = std::max<int64_t>(1, static_cast<int64_t>(std::thread::hardware_concurrency()));
+      thread_request = std::max<int64_t>(1, cores / launch.local_world_size);
+    }
+    const int64_t threads = configure_threads(thread_request);
+    std::shared_ptr<dist::Group> group;
+    if (launch.distributed()) {
+      dist::GroupOptions group_options;
+      group_options.timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
+      group = dist::Group::create(launch, device, group_options);
+    }
+    const bool rank0 = launch.rank == 0;
+    const Verbosity shown = rank0 ? verbosity : Verbosity::kQuiet;  // other ranks: warnings and errors only
     const std::string data_dir = config.data.dir.empty() ? data::default_data_dir(config.data.dataset) : config.data.dir;
     if (data_dir.empty()) {
       throw UsageError(config.data.dataset + " needs --data-dir (or data.dir); scripts/download_cifar.sh fetches it");
@@ -208,9 +269,9 @@ int train_command(int argc, char** argv) {
     check_data_shape(config, dataset);
 
     const std::filesystem::path run_dir = std::filesystem::path(config.out) / run_name(config);
-    prepare_run_folder(run_dir, config, flags.count("restart") > 0);
-    ProgressReporter reporter(verbosity);
-    if (verbosity != Verbosity::kQuiet) {
+    on_rank0_agreed(group.get(), device, [&] { prepare_run_folder(run_dir, config, flags.count("restart") > 0); });
+    ProgressReporter reporter(shown);
+    if (shown != Verbosity::kQuiet) {
       log::info(fmt::format("run {}: {}-{} {} on {} ({} train / {} test images), {} epochs, seeds {}, device {}{}", run_dir.string(),
                    config.network.arch, config.network.depth,
                    config.network.relu_mask.empty() ? config.network.variant : config.network.relu_mask,
@@ -218,39 +279,54 @@ int train_command(int argc, char** argv) {
                    config.data.test_subset ? std::min(config.data.test_subset, dataset.test.size()) : dataset.test.size(),
                    config.train.epochs, nlohmann::json(config.seeds).dump(), device.str(),
                    device.is_cpu() ? " (" + std::to_string(threads) + " threads)" : ""));
+      if (group) {
+        log::info(fmt::format("data parallel: {} ranks ({}, {}), {} images per rank and step, {}", launch.world_size,
+                              launch.launcher, group->backend(),
+                              config.train.batch_scope == "global" ? config.train.batch_size / launch.world_size
+                                                                   : config.train.batch_size,
+                              dist::describe(launch)));
+      }
     }
 
     install_stop_handlers();
     bool any_failed = false;
     for (int64_t seed : config.seeds) {
       const train::SeedFiles files(run_dir / ("seed-" + std::to_string(seed)));
-      std::filesystem::create_directories(files.dir);
-      std::filesystem::remove(files.dir / kFailedMarker);  // a failed seed is retried from its last good checkpoint
-      reporter.begin_seed(files.dir / "train.log");
+      if (rank0) {
+        std::filesystem::create_directories(files.dir);
+        std::filesystem::remove(files.dir / kFailedMarker);  // a failed seed is retried from its last good checkpoint
+        reporter.begin_seed(files.dir / "train.log");
+      }
       reporter.message("seed " + std::to_string(seed) + ": training into " + files.dir.string());
       train::TrainerHooks hooks;
       hooks.on_progress = [&](const train::StepProgress& p) { reporter.progress(p); };
       hooks.on_epoch = [&](const train::EpochMetrics& m) { reporter.epoch(m, config.train.epochs); };
       hooks.stop_requested = [] { return stop_signal() != 0; };
       hooks.on_message = [&](const std::string& text) { reporter.message(text); };
-      const train::SeedResult result = train::train_seed(config, seed, dataset, device, files, hooks);
-      reporter.end_seed();
+      const train::SeedResult result = train::train_seed(config, seed, dataset, device, files, hooks, group);
+      if (rank0) reporter.end_seed();
       if (result.status == train::SeedStatus::kFailed) {
         any_failed = true;
-        std::ofstream(files.dir / kFailedMarker) << result.message << "\n";
+        if (rank0) std::ofstream(files.dir / kFailedMarker) << result.message << "\n";
         reporter.warn("seed " + std::to_string(seed) + " failed: " + result.message + "; going on with the next seed");
         continue;
       }
       if (result.status == train::SeedStatus::kStopped) {
-        write_run_summary(run_dir, config);
-        log::warn(fmt::format("seed {} {}; checkpoint written. Resume with:\n  {}", seed, result.message,
-                              shell_command(argc, argv)));
-        return 128 + stop_signal();
+        if (rank0) {
+          write_run_summary(run_dir, config);
+          log::warn(fmt::format("seed {} {}; checkpoint written. Resume with:\n  {}{}", seed, result.message,
+                                group ? "<the same launch of> " : "", shell_command(argc, argv)));
+        }
+        if (group) group->barrier();
+        return 128 + (stop_signal() != 0 ? stop_signal() : 2);  // a rank stopped by another's signal: as SIGINT
       }
       reporter.message(fmt::format("seed {} done: final test accuracy {:.2f}%", seed, result.final_test_acc()));
     }
-    const std::string line = write_run_summary(run_dir, config);
-    std::cout << run_dir.string() << ": " << line << "\n";
+    if (rank0) {
+      const std::string line = write_run_summary(run_dir, config);
+      std::cout << run_dir.string() << ": " << line << "\n";
+    }
+    if (group) group->barrier();  // every rank leaves once rank 0 has written the summary
     return any_failed ? kExitFailure : kExitOk;
   });
 }

@@ -93,7 +93,9 @@ const std::map<std::string, std::vector<Key>>& schema() {
         {"channels_last", Kind::kBool},
         {"cuda_graph", Kind::kBool},
         {"deterministic", Kind::kBool},
-        {"threads", Kind::kInteger}}},
+        {"threads", Kind::kInteger},
+        {"batch_scope", Kind::kString},
+        {"bn_batch", Kind::kInteger}}},
       {"paper", {{"mean", Kind::kNumber}, {"std", Kind::kNumber}}},
   };
   return objects;
@@ -253,6 +255,7 @@ std::string name_of(const Names<E>& names, E value) {
 
 const std::vector<std::string> kDatasets{"cifar10", "cifar100", "fashion-mnist"};
 const std::vector<std::string> kAmpModes{"off", "bf16", "fp16"};
+const std::vector<std::string> kBatchScopes{"global", "rank"};
 
 [[noreturn]] void not_one_of(const std::string& source, const std::string& path, const std::vector<std::string>& valid,
                              const std::string& got) {
@@ -429,6 +432,8 @@ ExperimentConfig from_json(const Json& root, const std::string& source) {
     TrainSpec& t = config.train;
     r.read("epochs", t.epochs);
     r.read("batch_size", t.batch_size);
+    r.read("batch_scope", t.batch_scope);
+    r.read("bn_batch", t.bn_batch);
     r.read("lr", t.lr);
     r.read("momentum", t.momentum);
     r.read("nesterov", t.nesterov);
@@ -515,6 +520,8 @@ Json to_json_value(const ExperimentConfig& config) {
   Json train;
   train["epochs"] = t.epochs;
   train["batch_size"] = t.batch_size;
+  train["batch_scope"] = t.batch_scope;
+  train["bn_batch"] = t.bn_batch;
   train["lr"] = t.lr;
   train["momentum"] = t.momentum;
   train["nesterov"] = t.nesterov;
@@ -646,6 +653,8 @@ void check_fields(const ExperimentConfig& c, const std::string& source) {
     fail(source, "train.device", "expected \"auto\", \"cpu\", \"cuda\" or \"cuda:N\" (got ", quoted(t.device), ")");
   }
   if (!contains(kAmpModes, t.amp)) not_one_of(source, "train.amp", kAmpModes, t.amp);
+  if (!contains(kBatchScopes, t.batch_scope)) not_one_of(source, "train.batch_scope", kBatchScopes, t.batch_scope);
+  at_least(source, "train.bn_batch", t.bn_batch, 0);
 
   if (c.seeds.empty()) fail(source, "seeds", "expected at least one seed (got [])");
   std::set<int64_t> seen;

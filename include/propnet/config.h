@@ -24,6 +24,12 @@ struct DataSpec {
 struct TrainSpec {
   int64_t epochs = 400;
   int64_t batch_size = 64;
+  /// What `batch_size` counts in a data-parallel run of W ranks: "global" (the default, MXNet's and
+  /// the paper's meaning: each rank runs batch_size / W) or "rank" (each rank runs batch_size).
+  std::string batch_scope = "global";
+  /// BN statistics over chunks of at most this many images of each (per-rank) batch ("ghost" BN);
+  /// 0 = the whole batch. bn_batch 32 with batch 64 on one process equals 2 ranks x 32.
+  int64_t bn_batch = 0;
   double lr = 0.1;
   double momentum = 0.9;
   bool nesterov = true;

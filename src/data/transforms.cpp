@@ -2,6 +2,7 @@
 #include <propnet/data/epoch_order.h>
 #include <propnet/data/transforms.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <utility>
@@ -42,10 +43,16 @@ CropFlip crop_flip(int64_t batch, int64_t height, int64_t width, const BatchKey&
   int64_t* p = params.data_ptr<int64_t>();
   uint64_t state = derive_seed(key.seed ^ kAugmentStream, static_cast<uint64_t>(key.epoch),
                                static_cast<uint64_t>(key.step));
-  for (int64_t b = 0; b < batch; ++b) {
-    p[b] = static_cast<int64_t>(below(state, static_cast<uint64_t>(2 * pad + 1)));
-    p[batch + b] = static_cast<int64_t>(below(state, static_cast<uint64_t>(2 * pad + 1)));
-    p[2 * batch + b] = options.flip() ? static_cast<int64_t>(splitmix64(state) >> 63) : 0;
+  const int64_t world = std::max<int64_t>(key.world_size, 1);
+  for (int64_t g = 0, b = 0; b < batch; ++g) {  // g: position in the global batch
+    const auto dy = static_cast<int64_t>(below(state, static_cast<uint64_t>(2 * pad + 1)));
+    const auto dx = static_cast<int64_t>(below(state, static_cast<uint64_t>(2 * pad + 1)));
+    const int64_t flip = options.flip() ? static_cast<int64_t>(splitmix64(state) >> 63) : 0;
+    if (g % world != key.rank) continue;
+    p[b] = dy;
+    p[batch + b] = dx;
+    p[2 * batch + b] = flip;
+    ++b;
   }
   params = params.to(device);
   const torch::Tensor dy = params[0].unsqueeze(1), dx = params[1].unsqueeze(1), flip = params[2].unsqueeze(1);

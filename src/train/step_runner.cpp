@@ -1,11 +1,13 @@
 #include "step_runner.h"
 
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/cat.h>
 #include <ATen/ops/full.h>
 #include <c10/util/Exception.h>
 #include <torch/nn/functional/loss.h>
 
 #include "autocast.h"
+#include "gradient_sync.h"
 
 namespace propnet::train::detail {
 namespace {
@@ -35,12 +37,14 @@ void DeviceSums::reset(double loss, int64_t count) {
 }
 
 EagerTrainStep::EagerTrainStep(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec,
-                               const c10::Device& device, std::shared_ptr<DeviceSums> sums)
+                               const c10::Device& device, std::shared_ptr<DeviceSums> sums, GradientSync* sync)
     : StepRunner(sums ? std::move(sums) : std::make_shared<DeviceSums>(device)),
       net_(std::move(net)),
       optimizer_(optimizer),
       autocast_(uses_autocast(spec, device)),
-      amp_dtype_(amp_dtype(spec.amp)) {
+      amp_dtype_(amp_dtype(spec.amp)),
+      bn_batch_(spec.bn_batch),
+      sync_(sync) {
   if (autocast_ && spec.amp == "fp16") scaler_ = std::make_unique<LossScaler>(device);
 }
 
@@ -49,20 +53,36 @@ EagerTrainStep::~EagerTrainStep() = default;
 void EagerTrainStep::run(const at::Tensor& images, const at::Tensor& labels) {
   optimizer_.zero_grad();
   at::Tensor logits, loss;
+  at::Tensor targets = labels;
   {
     AutocastScope scope(autocast_, amp_dtype_);
-    logits = net_->forward(images);
-    loss = F::cross_entropy(logits.to(at::kFloat), labels);
+    const int64_t n = images.size(0);
+    if (bn_batch_ > 0 && n > bn_batch_) {
+      // Ghost BN: chunk c takes images c, c+K, ...; logits and labels are concatenated in chunk order.
+      const int64_t chunks = (n + bn_batch_ - 1) / bn_batch_;
+      std::vector<at::Tensor> parts, part_labels;
+      for (int64_t c = 0; c < chunks; ++c) {
+        parts.push_back(net_->forward(images.slice(0, c, n, chunks)));
+        part_labels.push_back(labels.slice(0, c, n, chunks));
+      }
+      logits = at::cat(parts);
+      targets = at::cat(part_labels);
+    } else {
+      logits = net_->forward(images);
+    }
+    loss = F::cross_entropy(logits.to(at::kFloat), targets);
   }
   if (scaler_) {
     scaler_->scale(loss).backward();
+    if (sync_) sync_->run();  // before the inf check, so that every rank skips the same steps
     if (scaler_->unscale(optimizer_.gradients())) optimizer_.step();
     scaler_->update();
   } else {
     loss.backward();
+    if (sync_) sync_->run();
     optimizer_.step();
   }
-  accumulate(*sums_, loss, static_cast<double>(images.size(0)), logits, labels);
+  accumulate(*sums_, loss, static_cast<double>(images.size(0)), logits, targets);
 }
 
 EagerEvalStep::EagerEvalStep(models::Network net, const TrainSpec& spec, const c10::Device& device,
@@ -93,14 +113,17 @@ void check_graph_spec(const TrainSpec& spec, const c10::Device& device) {
 }  // namespace
 
 std::unique_ptr<StepRunner> make_train_runner(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec,
-                                              const c10::Device& device) {
+                                              const c10::Device& device, GradientSync* sync) {
   TORCH_CHECK_VALUE(device.is_cuda() || spec.amp == "off", "train.amp: \"", spec.amp,
                     "\" needs a CUDA device (got device ", device.str(), "); use --amp off on CPU");
   if (spec.cuda_graph) {
+    TORCH_CHECK_VALUE(sync == nullptr, "train.cuda_graph: expected false in a data-parallel run (got true with ",
+                      sync ? sync->group()->world_size() : 1, " ranks); the gradient all-reduce runs eagerly, "
+                      "drop --cuda-graph");
     check_graph_spec(spec, device);
     return make_cuda_graph_train_runner(std::move(net), optimizer, spec, device);
   }
-  return std::make_unique<EagerTrainStep>(std::move(net), optimizer, spec, device);
+  return std::make_unique<EagerTrainStep>(std::move(net), optimizer, spec, device, nullptr, sync);
 }
 
 std::unique_ptr<StepRunner> make_eval_runner(models::Network net, const TrainSpec& spec, const c10::Device& device) {

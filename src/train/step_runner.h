@@ -13,6 +13,7 @@
 namespace propnet::train::detail {
 
 class LossScaler;
+class GradientSync;
 
 /// Running sums of a pass, kept on the device so that a step never waits for the host.
 struct DeviceSums {
@@ -35,11 +36,15 @@ class StepRunner {
   std::shared_ptr<DeviceSums> sums_;
 };
 
-/// Forward, cross-entropy, backward and the optimizer update, op by op.
+/// Forward, cross-entropy, backward and the optimizer update, op by op. With `spec.bn_batch` > 0 the
+/// forward runs on ceil(B / bn_batch) interleaved chunks of the batch (chunk c: images c, c+K, c+2K,
+/// ...), so BN normalizes each chunk on its own statistics ("ghost" BN): the split a K-rank
+/// data-parallel run makes of the same global batch. With `sync`, the gradients are averaged over
+/// the ranks between backward and the update.
 class EagerTrainStep : public StepRunner {
  public:
   EagerTrainStep(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec, const c10::Device& device,
-                 std::shared_ptr<DeviceSums> sums = nullptr);
+                 std::shared_ptr<DeviceSums> sums = nullptr, GradientSync* sync = nullptr);
   ~EagerTrainStep() override;
   void run(const at::Tensor& images, const at::Tensor& labels) override;
   /// Expose the sums so that a graph runner's ragged-batch fallback adds into the same tensors.
@@ -50,6 +55,8 @@ class EagerTrainStep : public StepRunner {
   MultiTensorSGD& optimizer_;
   bool autocast_;
   c10::ScalarType amp_dtype_;
+  int64_t bn_batch_;
+  GradientSync* sync_;                  // data-parallel runs only
   std::unique_ptr<LossScaler> scaler_;  // fp16 only
 };
 
@@ -69,9 +76,9 @@ class EagerEvalStep : public StepRunner {
 
 /// The runner `spec` asks for: a CUDA graph one when `spec.cuda_graph` (CUDA devices only), else eager.
 /// Throws c10::ValueError for combinations that cannot work (graphs on CPU or in a CPU-only build,
-/// graphs with the host-synced fp16 loss scaler).
+/// graphs with the host-synced fp16 loss scaler, graphs with a gradient all-reduce `sync`).
 std::unique_ptr<StepRunner> make_train_runner(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec,
-                                              const c10::Device& device);
+                                              const c10::Device& device, GradientSync* sync = nullptr);
 std::unique_ptr<StepRunner> make_eval_runner(models::Network net, const TrainSpec& spec, const c10::Device& device);
 
 /// Defined in src/cuda/graph_step_cuda.cpp (CUDA builds) or graph_step_none.cpp (which throws).

@@ -54,7 +54,8 @@ bool same(const ExperimentConfig& a, const ExperimentConfig& b) {
                      t.lr_factor == u.lr_factor && t.eval_batch_size == u.eval_batch_size &&
                      t.checkpoint_every == u.checkpoint_every && t.log_every == u.log_every &&
                      t.device == u.device && t.amp == u.amp && t.channels_last == u.channels_last && t.cuda_graph == u.cuda_graph &&
-                     t.deterministic == u.deterministic && t.threads == u.threads;
+                     t.deterministic == u.deterministic && t.threads == u.threads &&
+                     t.batch_scope == u.batch_scope && t.bn_batch == u.bn_batch;
   const bool paper = a.paper.has_value() == b.paper.has_value() &&
                      (!a.paper || (a.paper->mean == b.paper->mean && a.paper->std == b.paper->std));
   return network && data && train && paper && a.name == b.name && a.seeds == b.seeds && a.out == b.out;
@@ -71,7 +72,8 @@ constexpr const char* kFullConfig = R"({
   "train": {"epochs": 300, "batch_size": 128, "lr": 0.05, "momentum": 0.8, "nesterov": false,
             "weight_decay": 5e-4, "milestone_fractions": [0.5, 0.75], "milestones": [150, 225], "lr_factor": 0.2,
             "eval_batch_size": 250, "checkpoint_every": 5, "log_every": 10, "device": "cuda:1", "amp": "bf16",
-            "channels_last": true, "cuda_graph": true, "deterministic": true, "threads": 4},
+            "channels_last": true, "cuda_graph": true, "deterministic": true, "threads": 4,
+            "batch_scope": "rank", "bn_batch": 32},
   "seeds": [0, 1, 2, 3, 4],
   "out": "results",
   "paper": {"mean": 72.19, "std": 0.31}
@@ -182,6 +184,8 @@ TEST(ConfigTest, UnknownKeysSuggestTheClosestKey) {
 
 TEST(ConfigTest, WrongTypesNameTheKeyAndTheValue) {
   expect_error(with_train(R"("lr": "0.1")"), "config t.json: train.lr: expected a number (got \"0.1\")");
+  expect_error(with_train(R"("batch_scope": "node")"), "train.batch_scope");
+  expect_error(with_train(R"("bn_batch": -1)"), "train.bn_batch");
   expect_error(with_train(R"("epochs": 10.5)"), "train.epochs: expected an integer (got 10.5)");
   expect_error(with_train(R"("nesterov": 1)"), "train.nesterov: expected true or false (got 1)");
   expect_error(with_train(R"("device": 0)"), "train.device: expected a string (got 0)");

@@ -39,6 +39,11 @@ struct BatchKey {
   uint64_t seed = 0;
   int64_t epoch = 0;
   int64_t step = 0;
+  /// Data-parallel shard: the batch holds positions rank, rank + W, ... of the global batch `step`
+  /// (EpochOrder's strided shard), and gets their crops and flips, so that W ranks together augment
+  /// exactly as one process running the global batch.
+  int64_t rank = 0;
+  int64_t world_size = 1;
 };
 
 /// Pads every image of a normalized float (B, C, H, W) batch by `padding` zeros (the mean, after

@@ -12,6 +12,7 @@
 #include <propnet/config.h>
 #include <propnet/data/dataset.h>
 #include <propnet/data/transforms.h>
+#include <propnet/dist/group.h>
 #include <propnet/models/network.h>
 
 namespace propnet::train {
@@ -75,8 +76,19 @@ struct SeedFiles {
 /// (atomically, every `checkpoint_every` epochs, on stop and at the end), model.pt and the metrics
 /// files into `files.dir`. Resumes from an existing checkpoint.pt; a finished seed returns at once.
 /// On CPU a stopped-and-resumed run ends with weights bitwise equal to an uninterrupted one.
+///
+/// With a `group` of W > 1 ranks (every rank calls this with the same arguments) the run is data
+/// parallel: parameters and buffers are broadcast from rank 0, each rank takes its strided shard of
+/// the same epoch order (train.batch_size / W images per step when train.batch_scope is "global"),
+/// gradients are averaged over the ranks before each update, BN statistics stay per rank (their
+/// running buffers are averaged before each test pass and checkpoint), the test set is split
+/// between the ranks, and the metrics are global. Only rank 0 writes files; every rank reads an
+/// existing checkpoint (a multi-node run needs the run folder on a shared filesystem). Stop requests
+/// are agreed on: every rank stops after the same step (checked each step on CPU, at log points on
+/// CUDA). At each epoch end the ranks verify that their weights are bitwise identical.
 SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::Dataset& data,
-                      const c10::Device& device, const SeedFiles& files, const TrainerHooks& hooks = {});
+                      const c10::Device& device, const SeedFiles& files, const TrainerHooks& hooks = {},
+                      const std::shared_ptr<dist::Group>& group = nullptr);
 
 /// Mean loss and accuracy (percent) of `net` on `split` in eval mode.
 struct EvalResult {
