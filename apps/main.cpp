@@ -4,6 +4,7 @@
 #include <string_view>
 
 
+#include <propnet/dist/group.h>
 #include <propnet/runtime.h>
 
 #include "cli.h"
@@ -40,6 +41,8 @@ void print_version() {
             << (info.cuda_compiled ? " (CUDA)" : " (CPU only)") << "\n";
   for (const auto& device : info.cuda_devices) std::cout << "cuda device: " << device << "\n";
   std::cout << "CPU threads: " << info.threads << "\n";
+  std::cout << "data parallel (c10d): " << (propnet::dist::gloo_available() ? "gloo (CPU)" : "no gloo (CPU)")
+            << (propnet::dist::nccl_available() ? ", nccl (CUDA)" : "") << "\n";
 }
 
 }  // namespace

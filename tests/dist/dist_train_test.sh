@@ -14,6 +14,8 @@ python="${2:-/usr/bin/python3}"
 data=/usr/share/datasets/fashion-mnist
 [ -f "$data/train-images-idx3-ubyte.gz" ] || { echo "SKIP: $data missing (apt install dataset-fashion-mnist)"; exit 77; }
 "$python" -c "import torch.distributed.run" 2>/dev/null || { echo "SKIP: $python has no torch.distributed.run"; exit 77; }
+# The PyPI LibTorch ships no gloo headers: its builds train data parallel on GPUs (NCCL) only.
+"$propnet" --version | grep -q "data parallel (c10d): gloo" || { echo "SKIP: this build has no Gloo (CPU) backend"; exit 77; }
 work="${PROPNET_TEST_TMP:-/tmp}/dist-train"
 rm -rf "$work"; mkdir -p "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
