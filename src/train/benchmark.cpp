@@ -55,16 +55,9 @@ TrainBenchResult benchmark_training(const models::NetworkSpec& network, const Tr
   torch::manual_seed(0);
   models::Network net(network);
   net->to(device);
-  if (spec.channels_last) {
-    for (auto& p : net->parameters()) {
-      if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
-    }
-  }
+  if (spec.channels_last) detail::to_channels_last(net);
   net->train();
-  MultiTensorSGD optimizer(net->parameters(), SGDOptions(spec.lr)
-                                                 .momentum(spec.momentum)
-                                                 .nesterov(spec.nesterov)
-                                                 .weight_decay(spec.weight_decay));
+  MultiTensorSGD optimizer(net->parameters(), detail::sgd_options(spec));
   const auto step = detail::make_train_runner(net, optimizer, spec, device);
 
   const auto on_device = at::TensorOptions().device(device);

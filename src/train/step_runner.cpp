@@ -25,6 +25,16 @@ void accumulate(DeviceSums& sums, const at::Tensor& loss, double scale, const at
 
 }  // namespace
 
+SGDOptions sgd_options(const TrainSpec& spec) {
+  return SGDOptions(spec.lr).momentum(spec.momentum).nesterov(spec.nesterov).weight_decay(spec.weight_decay);
+}
+
+void to_channels_last(models::Network& net) {
+  for (auto& p : net->parameters()) {
+    if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+  }
+}
+
 c10::ScalarType amp_dtype(const std::string& amp) { return amp == "fp16" ? at::kHalf : at::kBFloat16; }
 
 DeviceSums::DeviceSums(const c10::Device& device)

@@ -87,6 +87,11 @@ std::unique_ptr<StepRunner> make_cuda_graph_train_runner(models::Network net, Mu
 std::unique_ptr<StepRunner> make_cuda_graph_eval_runner(models::Network net, const TrainSpec& spec,
                                                         const c10::Device& device);
 
+/// The optimizer settings of `spec` (lr, momentum, Nesterov, weight decay).
+SGDOptions sgd_options(const TrainSpec& spec);
+/// Moves `net`'s 4-D parameters to channels_last in place (before building the optimizer).
+void to_channels_last(models::Network& net);
+
 /// The autocast dtype of `spec.amp` ("bf16" or "fp16").
 c10::ScalarType amp_dtype(const std::string& amp);
 

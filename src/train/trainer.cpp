@@ -157,12 +157,6 @@ Progress load_checkpoint(const SeedFiles& files, models::Network& net, MultiTens
   return p;
 }
 
-void to_channels_last(models::Network& net) {
-  for (auto& p : net->parameters()) {
-    if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
-  }
-}
-
 }  // namespace
 
 SeedFiles::SeedFiles(std::filesystem::path dir_)
@@ -271,11 +265,8 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
   torch::manual_seed(static_cast<uint64_t>(seed));
   models::Network net(config.network);
   net->to(device);
-  if (spec.channels_last) to_channels_last(net);
-  MultiTensorSGD optimizer(net->parameters(), SGDOptions(spec.lr)
-                                                 .momentum(spec.momentum)
-                                                 .nesterov(spec.nesterov)
-                                                 .weight_decay(spec.weight_decay));
+  if (spec.channels_last) detail::to_channels_last(net);
+  MultiTensorSGD optimizer(net->parameters(), detail::sgd_options(spec));
 
   const data::Split train = data.train.head(config.data.subset);
   const data::Split test = data.test.head(config.data.test_subset);
