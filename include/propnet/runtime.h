@@ -21,4 +21,22 @@ RuntimeInfo runtime_info();
 /// (LibTorch may start with 1 where OMP_NUM_THREADS is unset). Returns the count in effect.
 int64_t configure_threads(int64_t requested = 0);
 
+/// What tune_host_allocator() did.
+struct HostAllocatorTuning {
+  bool applied = false;
+  std::string detail;  ///< The settings made, or why none were ("GLIBC_TUNABLES sets malloc options").
+};
+
+/// Keeps freed CPU tensor memory in the process between training steps. glibc's defaults hand large
+/// blocks back to the kernel (munmap, heap trimming), so every step faults its activations in again,
+/// page by page, zero-filled by the kernel: thousands of page faults per step. This sets
+/// M_MMAP_THRESHOLD to 32 MiB (glibc's largest) and M_TRIM_THRESHOLD to 1 GiB, so the resident set
+/// stays at the peak of a step instead of shrinking and regrowing every step.
+///
+/// Process-wide: call once at start-up, before the first tensor allocation matters. Does nothing when
+/// the C library is not glibc, when GLIBC_TUNABLES already sets malloc options (the user's choice
+/// wins), or when the environment sets PROPNET_MALLOC_TUNING=0. The `propnet` CLI calls it.
+/// Applies the settings once per process; later calls return what the first call did.
+HostAllocatorTuning tune_host_allocator();
+
 }  // namespace propnet
