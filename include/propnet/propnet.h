@@ -5,6 +5,7 @@
 #include <propnet/runtime.h>
 
 #include <propnet/nn/basic_block.h>
+#include <propnet/nn/batch_norm_relu.h>
 #include <propnet/nn/init.h>
 #include <propnet/nn/merge_and_run.h>
 #include <propnet/nn/op_counter.h>

@@ -36,10 +36,9 @@ void BasicBlockImpl::reset() {
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
   const ReluMask& mask = options.relu_mask();
-  torch::Tensor r = bn1_(detail::conv(*conv1_, x));
-  if (mask.keeps(0)) r = detail::relu(r);
-  r = bn2_(detail::conv(*conv2_, r));
-  torch::Tensor y = r + (shortcut_conv_ ? shortcut_bn_(detail::conv(*shortcut_conv_, x)) : x);
+  torch::Tensor r = detail::bn_relu(*bn1_, detail::conv(*conv1_, x), mask.keeps(0));
+  r = detail::bn_relu(*bn2_, detail::conv(*conv2_, r), false);
+  torch::Tensor y = r + (shortcut_conv_ ? detail::bn_relu(*shortcut_bn_, detail::conv(*shortcut_conv_, x), false) : x);
   return mask.keeps(1) ? detail::relu(y) : y;
 }
 

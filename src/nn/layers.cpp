@@ -23,9 +23,14 @@ namespace propnet::detail {
 
 PreActivation pre_activate(torch::nn::BatchNorm2d& bn, const at::Tensor& x, bool keep_relu, bool shared,
                            bool shortcut_keeps_relu) {
-  const at::Tensor normed = bn(x);
-  PreActivation out{keep_relu ? detail::relu(normed) : normed, x};
-  if (shared) out.shortcut = !keep_relu && shortcut_keeps_relu ? detail::relu(normed) : out.residual;
+  if (!shared || keep_relu || !shortcut_keeps_relu) {
+    PreActivation out{detail::bn_relu(*bn, x, keep_relu), x};
+    if (shared) out.shortcut = out.residual;
+    return out;
+  }
+  // The ReLU is removed from the residual branch but kept on the shortcut: both need BN(x).
+  const at::Tensor normed = detail::bn_relu(*bn, x, false);
+  PreActivation out{normed, detail::relu(normed)};
   return out;
 }
 

@@ -44,13 +44,13 @@ void MergeAndRunImpl::reset() {
 }
 
 torch::Tensor MergeAndRunImpl::branch(int index, const torch::Tensor& x) {
-  torch::Tensor r = bn_a_[index](detail::conv(*conv_a_[index], x));
-  if (options.relu_mask().keeps(index == 0 ? kBranch1Mid : kBranch2Mid)) r = detail::relu(r);
-  return bn_b_[index](detail::conv(*conv_b_[index], r));
+  const bool keep = options.relu_mask().keeps(index == 0 ? kBranch1Mid : kBranch2Mid);
+  const torch::Tensor r = detail::bn_relu(*bn_a_[index], detail::conv(*conv_a_[index], x), keep);
+  return detail::bn_relu(*bn_b_[index], detail::conv(*conv_b_[index], r), false);
 }
 
 torch::Tensor MergeAndRunImpl::project(int index, const torch::Tensor& x) {
-  return proj_[index] ? proj_bn_[index](detail::conv(*proj_[index], x)) : x;
+  return proj_[index] ? detail::bn_relu(*proj_bn_[index], detail::conv(*proj_[index], x), false) : x;
 }
 
 MergeAndRunImpl::Parts MergeAndRunImpl::run_branches(const torch::Tensor& x1, const torch::Tensor& x2) {

@@ -5,6 +5,8 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include <propnet/nn/batch_norm_relu.h>
+
 namespace propnet {
 namespace {
 thread_local OpCounts* active_counts = nullptr;
@@ -22,6 +24,11 @@ namespace detail {
 at::Tensor relu(const at::Tensor& x) {
   if (active_counts != nullptr) ++active_counts->relus;
   return at::relu(x);
+}
+
+at::Tensor bn_relu(torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x, bool relu) {
+  if (relu && active_counts != nullptr) ++active_counts->relus;
+  return batch_norm_relu(bn, x, relu);
 }
 
 at::Tensor conv(torch::nn::Conv2dImpl& conv, const at::Tensor& x) {

@@ -48,8 +48,7 @@ torch::Tensor PreActBlockImpl::forward(const torch::Tensor& x) {
   const ReluMask& mask = options.relu_mask();
   const auto [activated, shortcut_input] = detail::pre_activate(
       bn1_, x, mask.keeps(0), options.shared_preactivation(), options.shortcut_keeps_relu());
-  torch::Tensor r = bn2_(detail::conv(*conv1_, activated));
-  if (mask.keeps(1)) r = detail::relu(r);
+  const torch::Tensor r = detail::bn_relu(*bn2_, detail::conv(*conv1_, activated), mask.keeps(1));
   return detail::conv(*conv2_, r) + shortcut(shortcut_input);
 }
 

@@ -43,12 +43,9 @@ torch::Tensor ProportionalImpl::forward(torch::Tensor x) {
                     convs_.size(), " units; call reset() after changing the unit count");
   for (int64_t i = 0; i < mask.units(); ++i) {
     if (options.order() == Order::kPost) {
-      x = norms_[i](detail::conv(*convs_[i], x));
-      if (mask.keeps(i)) x = detail::relu(x);
+      x = detail::bn_relu(*norms_[i], detail::conv(*convs_[i], x), mask.keeps(i));
     } else {
-      x = norms_[i](x);
-      if (mask.keeps(i)) x = detail::relu(x);
-      x = detail::conv(*convs_[i], x);
+      x = detail::conv(*convs_[i], detail::bn_relu(*norms_[i], x, mask.keeps(i)));
     }
   }
   return x;

@@ -1,0 +1,139 @@
+#include <limits>
+#include <tuple>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <propnet/nn/batch_norm_relu.h>
+#include <propnet/nn/op_counter.h>
+#include <propnet/nn/preact_block.h>
+#include "support.h"
+
+namespace propnet {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+// Two BatchNorm2d modules with the same random affine parameters and running statistics.
+std::pair<torch::nn::BatchNorm2d, torch::nn::BatchNorm2d> twin_batch_norms(int64_t channels,
+                                                                           c10::optional<double> momentum) {
+  auto options = torch::nn::BatchNorm2dOptions(channels).eps(2e-5).momentum(momentum);
+  torch::nn::BatchNorm2d a(options), b(options);
+  torch::NoGradGuard no_grad;
+  a->weight.uniform_(0.5, 1.5);
+  a->bias.uniform_(-0.5, 0.5);
+  a->running_mean.uniform_(-1, 1);
+  a->running_var.uniform_(0.5, 2);
+  for (const auto& item : a->named_parameters()) b->named_parameters()[item.key()].copy_(item.value());
+  for (const auto& item : a->named_buffers()) b->named_buffers()[item.key()].copy_(item.value());
+  return {a, b};
+}
+
+// shape, relu, momentum (nullopt: cumulative average)
+using Case = std::tuple<std::vector<int64_t>, bool, c10::optional<double>>;
+
+class BatchNormReluTest : public ::testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override { torch::manual_seed(0); }
+};
+
+TEST_P(BatchNormReluTest, MatchesBatchNorm2dThenReluForwardBackwardAndBuffers) {
+  const auto& [shape, relu, momentum] = GetParam();
+  auto [fused, reference] = twin_batch_norms(shape[1], momentum);
+  // An offset mean checks the shifted variance sums; some outputs land on both sides of zero.
+  const torch::Tensor input = torch::randn(shape) * 3 + 5;
+  const torch::Tensor grad = torch::randn(shape);
+  if (!batch_norm_relu_is_fused(*fused, input)) GTEST_SKIP() << "this CPU lacks AVX2/FMA: no fused path to test";
+
+  for (int step = 0; step < 2; ++step) {  // two steps: num_batches_tracked and the running blend
+    torch::Tensor x1 = input.clone().requires_grad_(), x2 = input.clone().requires_grad_();
+    const torch::Tensor y1 = batch_norm_relu(*fused, x1, relu);
+    const torch::Tensor y2 = relu ? torch::relu(reference(x2)) : reference(x2);
+    EXPECT_TRUE(torch::allclose(y1, y2, 1e-4, 1e-5)) << (y1 - y2).abs().max();
+    y1.backward(grad);
+    y2.backward(grad);
+    EXPECT_TRUE(torch::allclose(x1.grad(), x2.grad(), 1e-4, 1e-5)) << (x1.grad() - x2.grad()).abs().max();
+    EXPECT_TRUE(torch::allclose(fused->weight.grad(), reference->weight.grad(), 1e-4, 1e-4))
+        << fused->weight.grad() - reference->weight.grad();
+    EXPECT_TRUE(torch::allclose(fused->bias.grad(), reference->bias.grad(), 1e-4, 1e-4));
+    EXPECT_TRUE(torch::allclose(fused->running_mean, reference->running_mean, 1e-5, 1e-6));
+    EXPECT_TRUE(torch::allclose(fused->running_var, reference->running_var, 1e-5, 1e-6));
+    EXPECT_EQ(fused->num_batches_tracked.item<int64_t>(), step + 1);
+    EXPECT_EQ(reference->num_batches_tracked.item<int64_t>(), step + 1);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, BatchNormReluTest,
+    ::testing::Values(Case{{8, 16, 32, 32}, true, 0.1},      // stage 1 of the CIFAR networks
+                      Case{{8, 64, 8, 8}, false, 0.1},       // stage 3, BN without its ReLU
+                      Case{{3, 5, 7, 7}, true, c10::nullopt},  // plane not a multiple of the 8 lanes
+                      Case{{1, 4, 1, 3}, true, 0.3},         // one image: statistics over 3 values
+                      Case{{5, 2, 1, 1}, false, 0.1}));      // 1x1 planes: statistics over the batch
+
+TEST(BatchNormRelu, IsDeterministicAcrossThreadCounts) {
+  torch::manual_seed(1);
+  const torch::Tensor x = torch::randn({16, 32, 16, 16}), grad = torch::randn({16, 32, 16, 16});
+  const int threads = at::get_num_threads();
+  std::vector<torch::Tensor> results;
+  for (int n : {1, 3}) {
+    at::set_num_threads(n);
+    torch::manual_seed(2);  // the same affine parameters and running statistics each time
+    auto [bn, unused] = twin_batch_norms(32, 0.1);
+    torch::Tensor input = x.clone().requires_grad_();
+    batch_norm_relu(*bn, input, true).backward(grad);
+    results.push_back(input.grad());
+    results.push_back(bn->running_var.clone());
+  }
+  at::set_num_threads(threads);
+  EXPECT_TRUE(torch::equal(results[0], results[2]));
+  EXPECT_TRUE(torch::equal(results[1], results[3]));
+}
+
+TEST(BatchNormRelu, KeepsNaNLikeRelu) {  // a diverging run must still show NaN, not zeros
+  auto [bn, unused] = twin_batch_norms(2, 0.1);
+  torch::Tensor x = torch::randn({4, 2, 3, 3});
+  x[0][1][0][0] = std::numeric_limits<float>::quiet_NaN();
+  const torch::Tensor y = batch_norm_relu(*bn, x, true);
+  EXPECT_TRUE(y.select(1, 1).isnan().all().item<bool>());  // the channel's statistics are NaN
+  EXPECT_FALSE(y.select(1, 0).isnan().any().item<bool>());
+}
+
+TEST(BatchNormRelu, FallsBackToTheModulesOutsideCpuFloat32NchwTraining) {
+  auto [bn, reference] = twin_batch_norms(4, 0.1);
+  const torch::Tensor x = torch::randn({2, 4, 5, 5});
+  bn->eval();
+  reference->eval();
+  EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x));
+  EXPECT_TRUE(torch::equal(batch_norm_relu(*bn, x, true), torch::relu(reference(x))));
+  bn->train();
+  EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.contiguous(at::MemoryFormat::ChannelsLast)));
+  EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.to(torch::kDouble)));
+  EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.slice(3, 0, 5, 2)));  // strided view
+  EXPECT_FALSE(batch_norm_relu_is_fused(*bn, torch::randn({1, 4, 1, 1})));  // one value per channel
+  // ... where the module's own checks speak.
+  EXPECT_THAT([&] { batch_norm_relu(*bn, torch::randn({1, 4, 1, 1}), true); },
+              ThrowsMessage<c10::Error>(HasSubstr("more than 1 value per channel")));
+  EXPECT_THAT([&] { batch_norm_relu(*bn, torch::randn({2, 3, 5, 5}), true); }, ::testing::Throws<c10::Error>());
+}
+
+TEST(BatchNormRelu, RefusesDoubleBackward) {
+  auto [bn, unused] = twin_batch_norms(3, 0.1);
+  torch::Tensor x = torch::randn({4, 3, 4, 4}).requires_grad_();
+  if (!batch_norm_relu_is_fused(*bn, x)) GTEST_SKIP() << "this CPU lacks AVX2/FMA: no fused path to test";
+  const torch::Tensor y = batch_norm_relu(*bn, x, true).pow(2).sum();
+  EXPECT_THAT([&] { torch::autograd::grad({y}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true); },
+              ThrowsMessage<c10::Error>(HasSubstr("double backward is not supported")));
+}
+
+TEST(BatchNormRelu, BlocksCountTheReluTheyApply) {
+  PreActBlock block(PreActBlockOptions(8, 8, ReluMask({false, true})));
+  block->train();
+  CountingScope scope;
+  block(torch::randn({2, 8, 6, 6}));
+  EXPECT_EQ(scope.counts().relus, 1);
+}
+
+}  // namespace
+}  // namespace propnet
