@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <propnet/data/transforms.h>
+#include <propnet/nn/batch_norm_relu.h>
 #include <propnet/runtime.h>
 #include <propnet/train/benchmark.h>
 #include <propnet/train/device.h>
@@ -44,6 +45,8 @@ nlohmann::json to_json(const train::TrainBenchResult& r, const models::NetworkSp
           {"device", r.device},
           {"device_name", r.device_name},
           {"threads", r.threads},
+          {"host_allocator", tune_host_allocator().detail},
+          {"fused_bn_relu", fused_batch_norm_relu_available()},  // on CPU float32 NCHW
           {"torch_version", r.torch_version}};
 }
 

@@ -5,6 +5,7 @@
 
 
 #include <propnet/dist/group.h>
+#include <propnet/nn/batch_norm_relu.h>
 #include <propnet/runtime.h>
 
 #include "cli.h"
@@ -35,12 +36,17 @@ void print_usage() {
                "  -h, --help  show this help\n";
 }
 
-void print_version() {
+void print_version(const propnet::HostAllocatorTuning& allocator) {
   const propnet::RuntimeInfo info = propnet::runtime_info();
   std::cout << "propnet " << info.propnet_version << "\nLibTorch " << info.torch_version
             << (info.cuda_compiled ? " (CUDA)" : " (CPU only)") << "\n";
   for (const auto& device : info.cuda_devices) std::cout << "cuda device: " << device << "\n";
   std::cout << "CPU threads: " << info.threads << "\n";
+  std::cout << "fused CPU BN+ReLU: "
+            << (propnet::fused_batch_norm_relu_available() ? "on (AVX2)" : "off (needs AVX2/FMA; PROPNET_FUSED_BN_RELU=0 turns it off)")
+            << "\n";
+  std::cout << "host allocator: " << (allocator.applied ? "" : "glibc defaults (") << allocator.detail
+            << (allocator.applied ? "" : ")") << "\n";
   std::cout << "data parallel (c10d): " << (propnet::dist::gloo_available() ? "gloo (CPU)" : "no gloo (CPU)")
             << (propnet::dist::nccl_available() ? ", nccl (CUDA)" : "") << "\n";
 }
@@ -50,12 +56,14 @@ void print_version() {
 int main(int argc, char** argv) {
   propnet::cli::log::init();  // stderr: stdout stays clean for --json
   propnet::configure_threads();  // LibTorch may start with 1 thread; users expect every core
+  // Freed activations stay mapped: no page faults for each step's tensors (README: Performance).
+  const propnet::HostAllocatorTuning allocator = propnet::tune_host_allocator();
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     print_usage();
     return argc < 2 ? propnet::cli::kExitUsage : propnet::cli::kExitOk;
   }
   if (std::strcmp(argv[1], "--version") == 0) {
-    print_version();
+    print_version(allocator);
     return propnet::cli::kExitOk;
   }
   for (const Command& c : kCommands) {

@@ -153,5 +153,9 @@ for depth in sorted({r["depth"] for r in rows}):
         fmt = lambda x: f"{x:.1f}" if x is not None else "–"
         ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "–"
         print(f"| {depth} | {mode} | {fmt(p)} | {fmt(base)} | {ratio(p, base)} | {fmt(same)} | {ratio(p, same)} |")
+cpu = next((r for r in rows if r["tool"] == "propnet" and "host_allocator" in r and r.get("device") == "cpu"), None)
+if cpu:  # what propnet does on the CPU that the PyTorch script does not (README: Performance)
+    print(f"\npropnet on CPU: fused BN+ReLU {'on' if cpu.get('fused_bn_relu') else 'off'}; "
+          f"host allocator: {cpu['host_allocator']}")
 print(f"\nraw results (one JSON per run): {sys.argv[1]}")
 PY
