@@ -143,8 +143,17 @@ print(f"\npreresnet, batch {first.get('batch_size')}, {device}; torch {first.get
       f"images/s = median over repeats of (batch / median step)" if rows[0]["mode"] != "epoch" else
       f"\npreresnet, one training epoch on Fashion-MNIST ({first.get('images')} images, batch {first.get('batch_size')}): "
       "propnet train vs PyTorch + torchvision DataLoader; images/s of the training phase")
-print("| depth | propnet mode | propnet images/s | PyTorch eager fp32 | ratio | PyTorch same mode | ratio |")
-print("|---|---|---|---|---|---|---|")
+def paired(depth, mode, base_mode):
+    """Median over repeats of propnet / PyTorch within one repeat: the two ran back to back, so slow
+    drifts of a shared machine cancel; robuster than the ratio of the two medians."""
+    by_repeat = lambda tool, m: {r["repeat"]: r["images_per_s"] for r in rows
+                                 if r["tool"] == tool and r["depth"] == depth and r["mode"] == m}
+    p, q = by_repeat("propnet", mode), by_repeat("pytorch", base_mode)
+    ratios = [p[k] / q[k] for k in p if k in q and q[k]]
+    return f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})" if ratios else "–"
+print("| depth | propnet mode | propnet images/s | PyTorch eager fp32 | ratio | paired ratio, median (range) "
+      "| PyTorch same mode | ratio |")
+print("|---|---|---|---|---|---|---|---|")
 for depth in sorted({r["depth"] for r in rows}):
     for mode in dict.fromkeys(r["mode"] for r in rows if r["tool"] == "propnet" and r["depth"] == depth):
         p, n = median("propnet", depth, mode)
@@ -152,7 +161,9 @@ for depth in sorted({r["depth"] for r in rows}):
         same, _ = median("pytorch", depth, mode.replace("-graph", "-cl"))
         fmt = lambda x: f"{x:.1f}" if x is not None else "–"
         ratio = lambda a, b: f"{a / b:.2f}x" if a and b else "–"
-        print(f"| {depth} | {mode} | {fmt(p)} | {fmt(base)} | {ratio(p, base)} | {fmt(same)} | {ratio(p, same)} |")
+        base_mode = "fp32" if mode != "epoch" else "epoch"
+        print(f"| {depth} | {mode} | {fmt(p)} | {fmt(base)} | {ratio(p, base)} | {paired(depth, mode, base_mode)} "
+              f"| {fmt(same)} | {ratio(p, same)} |")
 cpu = next((r for r in rows if r["tool"] == "propnet" and "host_allocator" in r and r.get("device") == "cpu"), None)
 if cpu:  # what propnet does on the CPU that the PyTorch script does not (README: Performance)
     print(f"\npropnet on CPU: fused BN+ReLU {'on' if cpu.get('fused_bn_relu') else 'off'}; "
