@@ -10,12 +10,25 @@ python3 - "$json" <<'PY'
 import json, math, sys
 d = json.loads(sys.argv[1])
 for key in ["images_per_s", "step_ms_p50", "step_ms_p90", "peak_mem_mb", "device", "torch_version", "parameters",
-            "batch_size", "steps", "amp", "channels_last", "cuda_graph", "threads"]:
+            "batch_size", "steps", "amp", "channels_last", "cuda_graph", "threads", "host_allocator",
+            "fused_bn_relu"]:
     assert key in d, key
+assert d["host_allocator"] == "malloc: mmap threshold 32 MiB, trim threshold 1 GiB", d
+assert isinstance(d["fused_bn_relu"], bool), d
 assert d["device"] == "cpu" and d["batch_size"] == 4 and d["steps"] == 3 and d["parameters"] == 75290, d
 assert d["step_ms_p90"] >= d["step_ms_p50"] > 0 and d["peak_mem_mb"] > 0, d
 assert math.isclose(d["images_per_s"], 4000 / d["step_ms_p50"], rel_tol=1e-9), d
 PY
+
+# The CPU settings' switches, as bench --json and --version report them.
+allocator() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["host_allocator"])' "$1"; }
+off=$(PROPNET_MALLOC_TUNING=0 "$propnet" bench --net preresnet --depth 8 --batch-size 4 --steps 1 --warmup 0 --json)
+[ "$(allocator "$off")" = "PROPNET_MALLOC_TUNING=0" ] || fail "PROPNET_MALLOC_TUNING=0 ignored: $off"
+users=$(GLIBC_TUNABLES=glibc.malloc.arena_max=2 "$propnet" bench --net preresnet --depth 8 --batch-size 4 --steps 1 \
+  --warmup 0 --json)
+[ "$(allocator "$users")" = "GLIBC_TUNABLES sets malloc options" ] || fail "the user's GLIBC_TUNABLES overridden: $users"
+PROPNET_FUSED_BN_RELU=0 "$propnet" --version | grep -q "^fused CPU BN+ReLU: off" || fail "PROPNET_FUSED_BN_RELU=0 ignored"
+"$propnet" --version | grep -q "^host allocator: malloc: mmap threshold 32 MiB" || fail "--version: host allocator"
 
 "$propnet" bench --net preresnet --depth 8 --variant proportional --batch-size 4 --steps 2 --warmup 0 --channels-last \
   --device cpu | grep -q "images/s" || fail "text output"
