@@ -7,6 +7,7 @@
 #include <propnet/nn/batch_norm_relu.h>
 #include <propnet/nn/op_counter.h>
 #include <propnet/nn/preact_block.h>
+#include <propnet/models/registry.h>
 #include "support.h"
 
 namespace propnet {
@@ -125,6 +126,44 @@ TEST(BatchNormRelu, RefusesDoubleBackward) {
   const torch::Tensor y = batch_norm_relu(*bn, x, true).pow(2).sum();
   EXPECT_THAT([&] { torch::autograd::grad({y}, {x}, {}, /*retain_graph=*/true, /*create_graph=*/true); },
               ThrowsMessage<c10::Error>(HasSubstr("double backward is not supported")));
+}
+
+// A whole network in float (fused path) against its double copy (BatchNorm2d + ReLU; the fused path is
+// float only): one training step's loss, every gradient and every running statistic agree to float
+// precision, so no block wires the fused path wrongly.
+TEST(BatchNormRelu, FusedFloatNetworkTracksTheDoublePrecisionModules) {
+  if (!fused_batch_norm_relu_available()) GTEST_SKIP() << "this CPU lacks AVX2/FMA: no fused path to test";
+  const std::vector<std::tuple<std::string, int64_t, std::string>> networks{
+      {"preresnet", 20, "paired"}, {"preresnet", 20, "proportional"}, {"resnet", 20, "paired"},
+      {"plain", 38, "proportional"}, {"dfn-mr", 14, "type1"}};
+  for (const auto& [arch, depth, variant] : networks) {
+    SCOPED_TRACE(arch + "-" + std::to_string(depth) + " " + variant);
+    models::NetworkSpec spec;
+    spec.arch = arch;
+    spec.depth = depth;
+    spec.variant = variant;
+    torch::manual_seed(3);
+    models::Network fused = models::build_network(spec);
+    torch::manual_seed(3);
+    models::Network reference = models::build_network(spec);
+    reference->to(torch::kDouble);
+    const torch::Tensor x = torch::randn({8, 3, 16, 16}), labels = torch::randint(0, 10, {8});
+    const torch::Tensor loss = torch::cross_entropy_loss(fused->forward(x), labels);
+    const torch::Tensor reference_loss = torch::cross_entropy_loss(reference->forward(x.to(torch::kDouble)), labels);
+    EXPECT_NEAR(loss.item<double>(), reference_loss.item<double>(), 1e-4);
+    loss.backward();
+    reference_loss.backward();
+    const auto expected = reference->named_parameters();
+    for (const auto& item : fused->named_parameters()) {
+      const torch::Tensor want = expected[item.key()].grad().to(torch::kFloat);
+      const double scale = want.abs().max().item<double>() + 1e-6;
+      EXPECT_LT((item.value().grad() - want).abs().max().item<double>() / scale, 1e-3) << item.key();
+    }
+    const auto buffers = reference->named_buffers();
+    for (const auto& item : fused->named_buffers()) {
+      EXPECT_TRUE(torch::allclose(item.value().to(torch::kDouble), buffers[item.key()], 1e-4, 1e-5)) << item.key();
+    }
+  }
 }
 
 TEST(BatchNormRelu, BlocksCountTheReluTheyApply) {
