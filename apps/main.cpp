@@ -36,8 +36,9 @@ void print_usage() {
                "  -h, --help  show this help\n";
 }
 
-void print_version(const propnet::HostAllocatorTuning& allocator) {
+void print_version() {
   const propnet::RuntimeInfo info = propnet::runtime_info();
+  const propnet::HostAllocatorTuning allocator = propnet::tune_host_allocator();  // what main's call did
   std::cout << "propnet " << info.propnet_version << "\nLibTorch " << info.torch_version
             << (info.cuda_compiled ? " (CUDA)" : " (CPU only)") << "\n";
   for (const auto& device : info.cuda_devices) std::cout << "cuda device: " << device << "\n";
@@ -57,13 +58,13 @@ int main(int argc, char** argv) {
   propnet::cli::log::init();  // stderr: stdout stays clean for --json
   propnet::configure_threads();  // LibTorch may start with 1 thread; users expect every core
   // Freed activations stay mapped: no page faults for each step's tensors (README: Performance).
-  const propnet::HostAllocatorTuning allocator = propnet::tune_host_allocator();
+  propnet::tune_host_allocator();
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     print_usage();
     return argc < 2 ? propnet::cli::kExitUsage : propnet::cli::kExitOk;
   }
   if (std::strcmp(argv[1], "--version") == 0) {
-    print_version(allocator);
+    print_version();
     return propnet::cli::kExitOk;
   }
   for (const Command& c : kCommands) {

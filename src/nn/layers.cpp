@@ -23,15 +23,10 @@ namespace propnet::detail {
 
 PreActivation pre_activate(torch::nn::BatchNorm2d& bn, const at::Tensor& x, bool keep_relu, bool shared,
                            bool shortcut_keeps_relu) {
-  if (!shared || keep_relu || !shortcut_keeps_relu) {
-    PreActivation out{detail::bn_relu(*bn, x, keep_relu), x};
-    if (shared) out.shortcut = out.residual;
-    return out;
-  }
-  // The ReLU is removed from the residual branch but kept on the shortcut: both need BN(x).
-  const at::Tensor normed = detail::bn_relu(*bn, x, false);
-  PreActivation out{normed, detail::relu(normed)};
-  return out;
+  const at::Tensor residual = detail::bn_relu(*bn, x, keep_relu);
+  if (!shared) return {residual, x};
+  // A ReLU removed from the residual branch but kept for the shortcut applies to the same BN(x).
+  return {residual, !keep_relu && shortcut_keeps_relu ? detail::relu(residual) : residual};
 }
 
 std::string join_sites(const std::vector<std::string>& sites) {
