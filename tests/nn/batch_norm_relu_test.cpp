@@ -34,17 +34,19 @@ std::pair<torch::nn::BatchNorm2d, torch::nn::BatchNorm2d> twin_batch_norms(int64
 // shape, relu, momentum (nullopt: cumulative average)
 using Case = std::tuple<std::vector<int64_t>, bool, c10::optional<double>>;
 
-class BatchNormReluTest : public ::testing::TestWithParam<Case> {
+// Both layouts have kernels of their own: NCHW planes and channels_last rows.
+class BatchNormReluTest : public ::testing::TestWithParam<std::tuple<Case, at::MemoryFormat>> {
  protected:
   void SetUp() override { torch::manual_seed(0); }
 };
 
 TEST_P(BatchNormReluTest, MatchesBatchNorm2dThenReluForwardBackwardAndBuffers) {
-  const auto& [shape, relu, momentum] = GetParam();
+  const auto& [shape, relu, momentum] = std::get<0>(GetParam());
+  const at::MemoryFormat format = std::get<1>(GetParam());
   auto [fused, reference] = twin_batch_norms(shape[1], momentum);
   // An offset mean checks the shifted variance sums; some outputs land on both sides of zero.
-  const torch::Tensor input = torch::randn(shape) * 3 + 5;
-  const torch::Tensor grad = torch::randn(shape);
+  const torch::Tensor input = (torch::randn(shape) * 3 + 5).contiguous(format);
+  const torch::Tensor grad = torch::randn(shape).contiguous(format);
   if (!batch_norm_relu_is_fused(*fused, input)) GTEST_SKIP() << "this CPU lacks AVX2/FMA: no fused path to test";
 
   for (int step = 0; step < 2; ++step) {  // two steps: num_batches_tracked and the running blend
@@ -52,8 +54,10 @@ TEST_P(BatchNormReluTest, MatchesBatchNorm2dThenReluForwardBackwardAndBuffers) {
     const torch::Tensor y1 = batch_norm_relu(*fused, x1, relu);
     const torch::Tensor y2 = relu ? torch::relu(reference(x2)) : reference(x2);
     EXPECT_TRUE(torch::allclose(y1, y2, 1e-4, 1e-5)) << (y1 - y2).abs().max();
+    EXPECT_TRUE(y1.is_contiguous(format));  // the next convolution gets the layout it was given
     y1.backward(grad);
     y2.backward(grad);
+    EXPECT_TRUE(x1.grad().is_contiguous(format));
     EXPECT_TRUE(torch::allclose(x1.grad(), x2.grad(), 1e-4, 1e-5)) << (x1.grad() - x2.grad()).abs().max();
     EXPECT_TRUE(torch::allclose(fused->weight.grad(), reference->weight.grad(), 1e-4, 1e-4))
         << fused->weight.grad() - reference->weight.grad();
@@ -67,29 +71,38 @@ TEST_P(BatchNormReluTest, MatchesBatchNorm2dThenReluForwardBackwardAndBuffers) {
 
 INSTANTIATE_TEST_SUITE_P(
     Shapes, BatchNormReluTest,
-    ::testing::Values(Case{{8, 16, 32, 32}, true, 0.1},      // stage 1 of the CIFAR networks
-                      Case{{8, 64, 8, 8}, false, 0.1},       // stage 3, BN without its ReLU
-                      Case{{3, 5, 7, 7}, true, c10::nullopt},  // plane not a multiple of the 8 lanes
-                      Case{{1, 4, 1, 3}, true, 0.3},         // one image: statistics over 3 values
-                      Case{{5, 2, 1, 1}, false, 0.1}));      // 1x1 planes: statistics over the batch
+    ::testing::Combine(
+        ::testing::Values(Case{{8, 16, 32, 32}, true, 0.1},      // stage 1 of the CIFAR networks (32 row chunks)
+                          Case{{8, 64, 8, 8}, false, 0.1},       // stage 3, BN without its ReLU
+                          Case{{4, 12, 16, 16}, true, 0.1},      // 8 + 4 channels; a partial last row chunk
+                          Case{{3, 5, 7, 7}, true, c10::nullopt},  // plane and channels not multiples of 8
+                          Case{{1, 4, 1, 3}, true, 0.3},         // one image: statistics over 3 values
+                          Case{{5, 2, 1, 1}, false, 0.1}),       // 1x1 planes: statistics over the batch
+        ::testing::Values(at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast)));
 
 TEST(BatchNormRelu, IsDeterministicAcrossThreadCounts) {
-  torch::manual_seed(1);
-  const torch::Tensor x = torch::randn({16, 32, 16, 16}), grad = torch::randn({16, 32, 16, 16});
-  const int threads = at::get_num_threads();
-  std::vector<torch::Tensor> results;
-  for (int n : {1, 3}) {
-    at::set_num_threads(n);
-    torch::manual_seed(2);  // the same affine parameters and running statistics each time
-    auto [bn, unused] = twin_batch_norms(32, 0.1);
-    torch::Tensor input = x.clone().requires_grad_();
-    batch_norm_relu(*bn, input, true).backward(grad);
-    results.push_back(input.grad());
-    results.push_back(bn->running_var.clone());
+  for (const at::MemoryFormat format : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+    SCOPED_TRACE(format == at::MemoryFormat::Contiguous ? "NCHW" : "channels_last");
+    torch::manual_seed(1);
+    const torch::Tensor x = torch::randn({16, 32, 16, 16}).contiguous(format);
+    const torch::Tensor grad = torch::randn({16, 32, 16, 16}).contiguous(format);
+    const int threads = at::get_num_threads();
+    std::vector<torch::Tensor> results;
+    for (int n : {1, 3}) {
+      at::set_num_threads(n);
+      torch::manual_seed(2);  // the same affine parameters and running statistics each time
+      auto [bn, unused] = twin_batch_norms(32, 0.1);
+      torch::Tensor input = x.clone().requires_grad_();
+      batch_norm_relu(*bn, input, true).backward(grad);
+      results.push_back(input.grad());
+      results.push_back(bn->running_var.clone());
+      results.push_back(bn->weight.grad().clone());
+    }
+    at::set_num_threads(threads);
+    EXPECT_TRUE(torch::equal(results[0], results[3]));
+    EXPECT_TRUE(torch::equal(results[1], results[4]));
+    EXPECT_TRUE(torch::equal(results[2], results[5]));
   }
-  at::set_num_threads(threads);
-  EXPECT_TRUE(torch::equal(results[0], results[2]));
-  EXPECT_TRUE(torch::equal(results[1], results[3]));
 }
 
 TEST(BatchNormRelu, KeepsNaNLikeRelu) {  // a diverging run must still show NaN, not zeros
@@ -101,7 +114,7 @@ TEST(BatchNormRelu, KeepsNaNLikeRelu) {  // a diverging run must still show NaN,
   EXPECT_FALSE(y.select(1, 0).isnan().any().item<bool>());
 }
 
-TEST(BatchNormRelu, FallsBackToTheModulesOutsideCpuFloat32NchwTraining) {
+TEST(BatchNormRelu, FallsBackToTheModulesOutsideDenseCpuFloat32Training) {
   auto [bn, reference] = twin_batch_norms(4, 0.1);
   const torch::Tensor x = torch::randn({2, 4, 5, 5});
   bn->eval();
@@ -109,7 +122,8 @@ TEST(BatchNormRelu, FallsBackToTheModulesOutsideCpuFloat32NchwTraining) {
   EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x));
   EXPECT_TRUE(torch::equal(batch_norm_relu(*bn, x, true), torch::relu(reference(x))));
   bn->train();
-  EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.contiguous(at::MemoryFormat::ChannelsLast)));
+  if (fused_batch_norm_relu_available()) EXPECT_TRUE(batch_norm_relu_is_fused(*bn, x.contiguous(at::MemoryFormat::ChannelsLast)));
+  EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.contiguous(at::MemoryFormat::ChannelsLast).slice(2, 0, 5, 2)));
   EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.to(torch::kDouble)));
   EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.slice(3, 0, 5, 2)));  // strided view
   EXPECT_FALSE(batch_norm_relu_is_fused(*bn, torch::randn({1, 4, 1, 1})));  // one value per channel
@@ -128,40 +142,47 @@ TEST(BatchNormRelu, RefusesDoubleBackward) {
               ThrowsMessage<c10::Error>(HasSubstr("double backward is not supported")));
 }
 
-// A whole network in float (fused path) against its double copy (BatchNorm2d + ReLU; the fused path is
-// float only): one training step's loss, every gradient and every running statistic agree to float
-// precision, so no block wires the fused path wrongly.
+// A whole network in float (fused path, NCHW and channels_last) against its double copy (BatchNorm2d +
+// ReLU; the fused path is float only): one training step's loss, every gradient and every running
+// statistic agree to float precision, so no block wires the fused path wrongly.
 TEST(BatchNormRelu, FusedFloatNetworkTracksTheDoublePrecisionModules) {
   if (!fused_batch_norm_relu_available()) GTEST_SKIP() << "this CPU lacks AVX2/FMA: no fused path to test";
   const std::vector<std::tuple<std::string, int64_t, std::string>> networks{
       {"preresnet", 20, "paired"}, {"preresnet", 20, "proportional"}, {"resnet", 20, "paired"},
       {"plain", 38, "proportional"}, {"dfn-mr", 14, "type1"}};
   for (const auto& [arch, depth, variant] : networks) {
-    SCOPED_TRACE(arch + "-" + std::to_string(depth) + " " + variant);
-    models::NetworkSpec spec;
-    spec.arch = arch;
-    spec.depth = depth;
-    spec.variant = variant;
-    torch::manual_seed(3);
-    models::Network fused = models::build_network(spec);
-    torch::manual_seed(3);
-    models::Network reference = models::build_network(spec);
-    reference->to(torch::kDouble);
-    const torch::Tensor x = torch::randn({8, 3, 16, 16}), labels = torch::randint(0, 10, {8});
-    const torch::Tensor loss = torch::cross_entropy_loss(fused->forward(x), labels);
-    const torch::Tensor reference_loss = torch::cross_entropy_loss(reference->forward(x.to(torch::kDouble)), labels);
-    EXPECT_NEAR(loss.item<double>(), reference_loss.item<double>(), 1e-4);
-    loss.backward();
-    reference_loss.backward();
-    const auto expected = reference->named_parameters();
-    for (const auto& item : fused->named_parameters()) {
-      const torch::Tensor want = expected[item.key()].grad().to(torch::kFloat);
-      const double scale = want.abs().max().item<double>() + 1e-6;
-      EXPECT_LT((item.value().grad() - want).abs().max().item<double>() / scale, 1e-3) << item.key();
-    }
-    const auto buffers = reference->named_buffers();
-    for (const auto& item : fused->named_buffers()) {
-      EXPECT_TRUE(torch::allclose(item.value().to(torch::kDouble), buffers[item.key()], 1e-4, 1e-5)) << item.key();
+    for (const at::MemoryFormat format : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+      SCOPED_TRACE(arch + "-" + std::to_string(depth) + " " + variant +
+                   (format == at::MemoryFormat::ChannelsLast ? " channels_last" : " NCHW"));
+      models::NetworkSpec spec;
+      spec.arch = arch;
+      spec.depth = depth;
+      spec.variant = variant;
+      torch::manual_seed(3);
+      models::Network fused = models::build_network(spec);
+      torch::manual_seed(3);
+      models::Network reference = models::build_network(spec);
+      reference->to(torch::kDouble);
+      for (auto& p : fused->parameters()) {
+        if (p.dim() == 4) p.set_data(p.data().contiguous(format));
+      }
+      const torch::Tensor x = torch::randn({8, 3, 16, 16}), labels = torch::randint(0, 10, {8});
+      const torch::Tensor loss = torch::cross_entropy_loss(fused->forward(x.contiguous(format)), labels);
+      const torch::Tensor reference_loss =
+          torch::cross_entropy_loss(reference->forward(x.to(torch::kDouble)), labels);
+      EXPECT_NEAR(loss.item<double>(), reference_loss.item<double>(), 1e-4);
+      loss.backward();
+      reference_loss.backward();
+      const auto expected = reference->named_parameters();
+      for (const auto& item : fused->named_parameters()) {
+        const torch::Tensor want = expected[item.key()].grad().to(torch::kFloat);
+        const double scale = want.abs().max().item<double>() + 1e-6;
+        EXPECT_LT((item.value().grad() - want).abs().max().item<double>() / scale, 1e-3) << item.key();
+      }
+      const auto buffers = reference->named_buffers();
+      for (const auto& item : fused->named_buffers()) {
+        EXPECT_TRUE(torch::allclose(item.value().to(torch::kDouble), buffers[item.key()], 1e-4, 1e-5)) << item.key();
+      }
     }
   }
 }
