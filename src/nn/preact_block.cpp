@@ -1,6 +1,5 @@
 #include <propnet/nn/preact_block.h>
 
-#include <ATen/ops/constant_pad_nd.h>
 #include <c10/util/Exception.h>
 
 #include <propnet/nn/layers.h>
@@ -37,11 +36,9 @@ void PreActBlockImpl::reset() {
 }
 
 torch::Tensor PreActBlockImpl::shortcut(const torch::Tensor& x) {
-  const int64_t in = options.in_channels(), out = options.out_channels(), stride = options.stride();
   if (shortcut_conv_) return detail::conv(*shortcut_conv_, x);
-  torch::Tensor s = stride == 1 ? x : x.slice(2, 0, x.size(2), stride).slice(3, 0, x.size(3), stride);
   // Option A: the extra channels are zeros (fb.resnet.torch concatenates x * 0).
-  return out == in ? s : at::constant_pad_nd(s, {0, 0, 0, 0, 0, out - in});
+  return detail::zero_pad_shortcut(x, options.stride(), options.out_channels());
 }
 
 torch::Tensor PreActBlockImpl::forward(const torch::Tensor& x) {

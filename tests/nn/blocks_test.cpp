@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <propnet/nn/basic_block.h>
+#include <propnet/nn/layers.h>
 #include <propnet/nn/merge_and_run.h>
 #include <propnet/nn/op_counter.h>
 #include <propnet/nn/preact_block.h>
 #include <propnet/nn/preact_bottleneck.h>
+#include <propnet/nn/proportional.h>
 #include <propnet/nn/residual_stage.h>
 #include "support.h"
 
@@ -113,6 +115,69 @@ TEST_F(BlocksTest, PreActOptionAPadsZeroChannelsOntoTheSubsampledInput) {
   ASSERT_EQ(y.sizes(), torch::IntArrayRef({1, 4, 2, 2}));
   EXPECT_TRUE(torch::equal(y.slice(1, 0, 2), x.slice(2, 0, 4, 2).slice(3, 0, 4, 2)));
   EXPECT_TRUE(torch::equal(y.slice(1, 2, 4), torch::zeros({1, 2, 2, 2})));
+}
+
+// channels_last stays channels_last through every block, forward and backward (in training mode, so
+// through the fused NHWC BN+ReLU too): one NCHW output or gradient would turn every later op of a
+// channels_last network into a layout conversion.
+TEST_F(BlocksTest, BlocksKeepChannelsLastForwardAndBackward) {
+  constexpr auto kChannelsLast = at::MemoryFormat::ChannelsLast;
+  BasicBlock basic(BasicBlockOptions(8, 16, ReluMask::parse("01")).stride(2));
+  PreActBlock preact(PreActBlockOptions(8, 16, ReluMask::parse("11")).stride(2).shared_preactivation(true));
+  PreActBlock projected(PreActBlockOptions(8, 16, ReluMask::parse("11")).stride(2).shortcut(Shortcut::kB));
+  PreActBottleneck bottleneck(PreActBottleneckOptions(8, 16, ReluMask::parse("011")).stride(2));
+  MergeAndRun merge(MergeAndRunOptions(8, 16, ReluMask::parse("1011")).stride(2));
+  Proportional proportional(ProportionalOptions(8, 16, ReluMask::parse("01")).stride(2));
+  Proportional pre_proportional(ProportionalOptions(8, 16, ReluMask::parse("10")).order(Order::kPre));
+  const std::vector<std::pair<std::string, torch::nn::Module*>> modules{
+      {"basic", basic.get()},       {"preact option A", preact.get()},   {"preact option B", projected.get()},
+      {"bottleneck", bottleneck.get()}, {"merge-and-run", merge.get()}, {"proportional", proportional.get()},
+      {"pre-order proportional", pre_proportional.get()}};
+  const std::vector<Fn> forwards{
+      [&](const torch::Tensor& x) { return basic(x); },
+      [&](const torch::Tensor& x) { return preact(x); },
+      [&](const torch::Tensor& x) { return projected(x); },
+      [&](const torch::Tensor& x) { return bottleneck(x); },
+      [&](const torch::Tensor& x) {
+        const auto [a, b] = merge(x, x * 0.5);
+        return a + b;
+      },
+      [&](const torch::Tensor& x) { return proportional(x); },
+      [&](const torch::Tensor& x) { return pre_proportional(x); }};
+  for (size_t i = 0; i < modules.size(); ++i) {
+    SCOPED_TRACE(modules[i].first);
+    for (auto& p : modules[i].second->parameters()) {
+      if (p.dim() == 4) p.set_data(p.data().contiguous(kChannelsLast));
+    }
+    const torch::Tensor x = torch::randn({4, 8, 8, 8}).contiguous(kChannelsLast).requires_grad_();
+    const torch::Tensor y = forwards[i](x);
+    EXPECT_TRUE(y.is_contiguous(kChannelsLast)) << y.strides();
+    y.backward(torch::randn_like(y));
+    EXPECT_TRUE(x.grad().is_contiguous(kChannelsLast)) << x.grad().strides();
+  }
+}
+
+// Slicing and padding give the same values, but slice_backward allocates an NCHW gradient; inside a
+// block the residual sum hides that from x.grad, so the shortcut's own gradient is checked here.
+TEST_F(BlocksTest, ZeroPadShortcutMatchesSlicingAndPaddingInEitherLayout) {
+  for (const auto format : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+    const torch::Tensor input = torch::randn({2, 3, 5, 6}).contiguous(format);
+    const torch::Tensor grad = torch::randn({2, 7, 3, 3}).contiguous(format);
+    torch::Tensor x1 = input.clone().requires_grad_(), x2 = input.clone().requires_grad_();
+    const torch::Tensor y1 = detail::zero_pad_shortcut(x1, 2, 7);
+    const torch::Tensor y2 = torch::constant_pad_nd(x2.slice(2, 0, 5, 2).slice(3, 0, 6, 2), {0, 0, 0, 0, 0, 4});
+    EXPECT_TRUE(torch::equal(y1, y2));
+    EXPECT_TRUE(y1.is_contiguous(format));
+    y1.backward(grad);
+    y2.backward(grad);
+    EXPECT_TRUE(torch::equal(x1.grad(), x2.grad()));
+    EXPECT_TRUE(x1.grad().is_contiguous(format));
+  }
+  const torch::Tensor x = torch::randn({2, 3, 4, 4});
+  EXPECT_TRUE(detail::zero_pad_shortcut(x, 1, 3).is_same(x));  // nothing to do: x itself
+  EXPECT_THAT([&] { detail::zero_pad_shortcut(x, 2, 2); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("out_channels >= its 3 channels")));
+  EXPECT_THAT([&] { detail::zero_pad_shortcut(x, 0, 3); }, ThrowsMessage<c10::ValueError>(HasSubstr("stride >= 1")));
 }
 
 TEST_F(BlocksTest, SharedPreactivationFeedsTheShortcut) {

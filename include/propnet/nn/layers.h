@@ -24,6 +24,11 @@ struct PreActivation {
 PreActivation pre_activate(torch::nn::BatchNorm2d& bn, const at::Tensor& x, bool keep_relu, bool shared,
                            bool shortcut_keeps_relu);
 
+/// The parameter-free option-A shortcut (spec §10.1): x subsampled by `stride`, its channels padded
+/// with zeros to `out_channels`. Forward and backward keep x's memory format (slicing and padding
+/// ATen ops would hand channels_last networks an NCHW gradient, and every later op a layout change).
+at::Tensor zero_pad_shortcut(const at::Tensor& x, int64_t stride, int64_t out_channels);
+
 /// "(before_conv1, before_conv2)": a block's ReLU sites, in mask order, for messages.
 std::string join_sites(const std::vector<std::string>& sites);
 /// Throws c10::ValueError naming the block's sites unless `mask` has one entry per site.
