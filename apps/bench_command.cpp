@@ -35,7 +35,7 @@ nlohmann::json to_json(const train::TrainBenchResult& r, const models::NetworkSp
           {"steps", options.steps()},
           {"warmup", options.warmup()},
           {"amp", spec.amp},
-          {"channels_last", spec.channels_last},
+          {"channels_last", r.channels_last},
           {"cuda_graph", spec.cuda_graph},
           {"images_per_s", r.images_per_s},
           {"step_ms_p50", r.step_ms_p50},
@@ -87,7 +87,7 @@ int bench_command(int argc, char** argv) {
         ("warmup", "untimed steps first (CUDA graphs capture after 3 eager ones)", cxxopts::value<int64_t>()->default_value("5"))
         ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
         ("amp", "CUDA mixed precision: off, bf16 or fp16", cxxopts::value<std::string>()->default_value("off"))
-        ("channels-last", "NHWC parameters and inputs")
+        ("channels-last", kChannelsLastHelp, cxxopts::value<std::string>()->implicit_value("on"))
         ("cuda-graph", "capture the step as a CUDA graph and replay it")
         ("deterministic", "deterministic cuDNN algorithms (cuDNN benchmark off)")
         ("threads", "CPU threads (default: every core)", cxxopts::value<int64_t>())
@@ -117,7 +117,7 @@ int bench_command(int argc, char** argv) {
     if (spec.amp != "off" && spec.amp != "bf16" && spec.amp != "fp16") {
       throw UsageError("--amp: expected off, bf16 or fp16 (got \"" + spec.amp + "\")");
     }
-    spec.channels_last = flags.count("channels-last") > 0;
+    if (flags.count("channels-last")) spec.channels_last = parse_channels_last_flag(flags["channels-last"].as<std::string>());
     spec.cuda_graph = flags.count("cuda-graph") > 0;
     spec.deterministic = flags.count("deterministic") > 0;
     const auto bench_options =
@@ -130,7 +130,7 @@ int bench_command(int argc, char** argv) {
           "{}-{} ({}, {} params), batch {}, {}{}{}{} on {}{} ({} threads, LibTorch {}):\n"
           "  {:.1f} images/s   step p50 {:.2f} ms, p90 {:.2f} ms ({} timed steps after {} warm-up)   peak memory {:.0f} MiB\n",
           net.arch, net.depth, net.relu_mask.empty() ? net.variant : net.relu_mask, r.parameters, spec.batch_size,
-          spec.amp == "off" ? "fp32" : spec.amp, spec.channels_last ? ", channels_last" : "",
+          spec.amp == "off" ? "fp32" : spec.amp, r.channels_last ? ", channels_last" : "",
           spec.cuda_graph ? ", CUDA graph" : "", spec.deterministic ? ", deterministic" : "", r.device,
           r.device_name.empty() ? "" : " (" + r.device_name + ")", r.threads, r.torch_version, r.images_per_s,
           r.step_ms_p50, r.step_ms_p90, bench_options.steps(), bench_options.warmup(), r.peak_mem_mb);

@@ -42,4 +42,11 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
   std::filesystem::rename(temp, path);
 }
 
+std::optional<bool> parse_channels_last_flag(const std::string& text) {
+  if (text == "on") return true;
+  if (text == "off") return false;
+  if (text == "auto") return std::nullopt;
+  throw UsageError("--channels-last: expected on, off or auto, as --channels-last=off (got \"" + text + "\")");
+}
+
 }  // namespace propnet::cli

@@ -113,7 +113,7 @@ ExperimentConfig resolve_config(const cxxopts::ParseResult& flags) {
   if (flags.count("lr")) config.train.lr = flags["lr"].as<double>();
   if (flags.count("device")) config.train.device = flags["device"].as<std::string>();
   if (flags.count("amp")) config.train.amp = flags["amp"].as<std::string>();
-  if (flags.count("channels-last")) config.train.channels_last = true;
+  if (flags.count("channels-last")) config.train.channels_last = parse_channels_last_flag(flags["channels-last"].as<std::string>());
   if (flags.count("cuda-graph")) config.train.cuda_graph = true;
   if (flags.count("deterministic")) config.train.deterministic = true;
   if (flags.count("threads")) config.train.threads = flags["threads"].as<int64_t>();
@@ -212,7 +212,7 @@ int train_command(int argc, char** argv) {
         ("lr", "initial learning rate (default 0.1)", cxxopts::value<double>())
         ("device", "auto, cpu, cuda or cuda:N (default auto)", cxxopts::value<std::string>())
         ("amp", "CUDA mixed precision: off, bf16 or fp16 (loss-scaled)", cxxopts::value<std::string>())
-        ("channels-last", "NHWC parameters and inputs")
+        ("channels-last", kChannelsLastHelp, cxxopts::value<std::string>()->implicit_value("on"))
         ("cuda-graph", "capture the training and test steps as CUDA graphs and replay them (CUDA)")
         ("deterministic", "deterministic cuDNN algorithms")
         ("threads", "CPU threads (default: every core, shared out between the ranks of a machine)", cxxopts::value<int64_t>())

@@ -167,6 +167,7 @@ for depth in sorted({r["depth"] for r in rows}):
 cpu = next((r for r in rows if r["tool"] == "propnet" and "host_allocator" in r and r.get("device") == "cpu"), None)
 if cpu:  # what propnet does on the CPU that the PyTorch script does not (README: Performance)
     print(f"\npropnet on CPU: fused BN+ReLU {'on' if cpu.get('fused_bn_relu') else 'off'}; "
-          f"host allocator: {cpu['host_allocator']}")
+          f"host allocator: {cpu['host_allocator']}; mode fp32 runs channels_last "
+          f"{'on (the auto default)' if cpu.get('channels_last') else 'off'}; PyTorch fp32 runs NCHW")
 print(f"\nraw results (one JSON per run): {sys.argv[1]}")
 PY

@@ -90,7 +90,7 @@ const std::map<std::string, std::vector<Key>>& schema() {
         {"log_every", Kind::kInteger},
         {"device", Kind::kString},
         {"amp", Kind::kString},
-        {"channels_last", Kind::kBool},
+        {"channels_last", Kind::kBool},  // or "auto
         {"cuda_graph", Kind::kBool},
         {"deterministic", Kind::kBool},
         {"threads", Kind::kInteger},
@@ -306,6 +306,17 @@ class Reader {
     if (const Json* v = find(key)) {
       if (!v->is_boolean()) fail(source_, path(key), "expected true or false (got ", shown(*v), ")");
       out = v->get<bool>();
+    }
+  }
+  void read(const std::string& key, std::optional<bool>& out) const {  // true, false or "auto" (unset)
+    if (const Json* v = find(key)) {
+      if (v->is_string() && v->get<std::string>() == "auto") {
+        out.reset();
+      } else if (v->is_boolean()) {
+        out = v->get<bool>();
+      } else {
+        fail(source_, path(key), "expected true, false or \"auto\" (got ", shown(*v), ")");
+      }
     }
   }
   void read(const std::string& key, int64_t& out) const {
@@ -534,7 +545,7 @@ Json to_json_value(const ExperimentConfig& config) {
   train["log_every"] = t.log_every;
   train["device"] = t.device;
   train["amp"] = t.amp;
-  train["channels_last"] = t.channels_last;
+  train["channels_last"] = t.channels_last ? Json(*t.channels_last) : Json("auto");
   train["cuda_graph"] = t.cuda_graph;
   train["deterministic"] = t.deterministic;
   train["threads"] = t.threads;

@@ -44,7 +44,9 @@ struct TrainSpec {
   int64_t log_every = 50;          ///< Steps between progress reads (each read syncs the device).
   std::string device = "auto";     ///< "auto", "cpu", "cuda" or "cuda:N".
   std::string amp = "off";         ///< "off", "bf16" or "fp16" (CUDA only).
-  bool channels_last = false;      ///< NHWC parameters and inputs.
+  /// NHWC parameters and inputs. Unset ("auto" in JSON): on for CPU runs where the fused BN+ReLU
+  /// kernels run (faster there, README: Performance), off elsewhere; train::resolve_channels_last.
+  std::optional<bool> channels_last;
   bool cuda_graph = false;         ///< Capture the training and test steps as CUDA graphs and replay them.
   bool deterministic = false;      ///< Also force deterministic cuDNN algorithms.
   int64_t threads = 0;             ///< CPU intra-op threads; 0 = every core.

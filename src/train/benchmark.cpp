@@ -18,6 +18,7 @@
 #include <propnet/models/network.h>
 #include <propnet/models/summary.h>
 #include <propnet/runtime.h>
+#include <propnet/train/device.h>
 #include <propnet/train/sgd.h>
 
 #include "../cuda/cuda_info.h"
@@ -55,14 +56,15 @@ TrainBenchResult benchmark_training(const models::NetworkSpec& network, const Tr
   torch::manual_seed(0);
   models::Network net(network);
   net->to(device);
-  if (spec.channels_last) detail::to_channels_last(net);
+  const bool channels_last = resolve_channels_last(spec.channels_last, device);
+  if (channels_last) detail::to_channels_last(net);
   net->train();
   MultiTensorSGD optimizer(net->parameters(), detail::sgd_options(spec));
   const auto step = detail::make_train_runner(net, optimizer, spec, device);
 
   const auto on_device = at::TensorOptions().device(device);
   at::Tensor images = at::randn({spec.batch_size, network.in_channels, 32, 32}, on_device);
-  if (spec.channels_last) images = images.contiguous(at::MemoryFormat::ChannelsLast);
+  if (channels_last) images = to_channels_last(images);
   const at::Tensor labels = at::randint(network.num_classes, {spec.batch_size}, on_device.dtype(at::kLong));
   const int index = device.is_cuda() ? std::max<int>(device.index(), 0) : 0;
   auto synchronize = [&] {
@@ -96,6 +98,7 @@ TrainBenchResult benchmark_training(const models::NetworkSpec& network, const Tr
   r.torch_version = runtime_info().torch_version;
   r.threads = at::get_num_threads();
   r.parameters = models::count_parameters(*net);
+  r.channels_last = channels_last;
   return r;
 }
 

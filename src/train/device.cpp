@@ -1,7 +1,10 @@
 #include <propnet/train/device.h>
 
+#include <ATen/ops/empty_like.h>
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
+
+#include <propnet/nn/batch_norm_relu.h>
 
 #include "../cuda/cuda_info.h"
 
@@ -27,6 +30,17 @@ c10::Device resolve_device(const std::string& text) {
   const int64_t count = static_cast<int64_t>(torch::cuda::device_count());
   TORCH_CHECK_VALUE(index < count, "device: \"", text, "\" requested, but only ", count, " CUDA device(s) are visible");
   return c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(index));
+}
+
+bool resolve_channels_last(const std::optional<bool>& request, const c10::Device& device) {
+  return request.value_or(device.is_cpu() && fused_batch_norm_relu_available());
+}
+
+at::Tensor to_channels_last(const at::Tensor& t) {
+  constexpr auto kChannelsLast = at::MemoryFormat::ChannelsLast;
+  TORCH_CHECK_VALUE(t.dim() == 4, "to_channels_last: expected a 4-D tensor (got ", t.sizes(), ")");
+  if (t.is_contiguous(kChannelsLast) && t.suggest_memory_format() == kChannelsLast) return t;
+  return at::empty_like(t, t.options(), kChannelsLast).copy_(t);
 }
 
 }  // namespace propnet::train

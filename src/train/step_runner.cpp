@@ -6,6 +6,8 @@
 #include <c10/util/Exception.h>
 #include <torch/nn/functional/loss.h>
 
+#include <propnet/train/device.h>
+
 #include "autocast.h"
 #include "gradient_sync.h"
 
@@ -31,9 +33,10 @@ SGDOptions sgd_options(const TrainSpec& spec) {
 
 void to_channels_last(models::Network& net) {
   for (auto& p : net->parameters()) {
-    if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+    if (p.dim() == 4) p.set_data(train::to_channels_last(p.data()));
   }
 }
+
 
 c10::ScalarType amp_dtype(const std::string& amp) { return amp == "fp16" ? at::kHalf : at::kBFloat16; }
 

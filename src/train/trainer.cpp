@@ -18,6 +18,7 @@
 #include <torch/utils.h>
 
 #include <propnet/data/epoch_order.h>
+#include <propnet/train/device.h>
 #include <propnet/train/schedule.h>
 #include <propnet/train/sgd.h>
 
@@ -199,7 +200,7 @@ EvalResult evaluate_with(detail::StepRunner& runner, models::Network& net, const
   for (int64_t start = begin; start < end; start += batch_size) {
     const auto indices = at::arange(start, std::min(end, start + batch_size), at::TensorOptions().dtype(at::kLong));
     auto x = data::make_batch(split.images, indices, normalizer, {}, {}, /*train=*/false);
-    if (channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+    if (channels_last) x = to_channels_last(x);
     runner.run(x, split.labels.slice(0, start, start + indices.size(0)));
   }
   net->train(was_training);
@@ -241,7 +242,8 @@ void check_replicas(dist::Group& group, models::Network& net, int64_t epoch) {
 EvalResult evaluate(models::Network& net, const data::Split& split, const data::Normalizer& normalizer,
                     int64_t batch_size, const TrainSpec& precision) {
   const auto runner = detail::make_eval_runner(net, precision, split.images.device());
-  return evaluate_with(*runner, net, split, normalizer, batch_size, precision.channels_last);
+  return evaluate_with(*runner, net, split, normalizer, batch_size,
+                       resolve_channels_last(precision.channels_last, split.images.device()));
 }
 
 SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::Dataset& data,
@@ -265,7 +267,8 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
   torch::manual_seed(static_cast<uint64_t>(seed));
   models::Network net(config.network);
   net->to(device);
-  if (spec.channels_last) detail::to_channels_last(net);
+  const bool channels_last = resolve_channels_last(spec.channels_last, device);
+  if (channels_last) detail::to_channels_last(net);
   MultiTensorSGD optimizer(net->parameters(), detail::sgd_options(spec));
 
   const data::Split train = data.train.head(config.data.subset);
@@ -374,7 +377,7 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
       key.rank = rank;
       key.world_size = world;
       at::Tensor x = data::make_batch(train.images, indices, normalizer, augment, key, /*train=*/true);
-      if (spec.channels_last) x = x.contiguous(at::MemoryFormat::ChannelsLast);
+      if (channels_last) x = to_channels_last(x);
       if (sync) sync->set_stop_flag(hooks.stop_requested && hooks.stop_requested());
       train_step->run(x, train.labels.index_select(0, indices.to(train.labels.device())));
       seen += x.size(0);
@@ -432,7 +435,7 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
     }
     const auto eval_start = Clock::now();
     const EvalResult eval =
-        evaluate_with(*test_step, net, test, normalizer, spec.eval_batch_size, spec.channels_last, group);
+        evaluate_with(*test_step, net, test, normalizer, spec.eval_batch_size, channels_last, group);
     m.test_loss = eval.loss;
     m.test_acc = eval.accuracy;
     m.seconds = train_seconds + seconds_since(eval_start);

@@ -16,6 +16,7 @@ for key in ["images_per_s", "step_ms_p50", "step_ms_p90", "peak_mem_mb", "device
 assert d["host_allocator"] == "malloc: mmap threshold 32 MiB, trim threshold 1 GiB", d
 cpu_flags = open("/proc/cpuinfo").read().split()
 assert d["fused_bn_relu"] == ("avx2" in cpu_flags and "fma" in cpu_flags), d  # on by default where it can run
+assert d["channels_last"] == d["fused_bn_relu"], d  # --channels-last's default, auto: NHWC where the kernels run
 assert d["device"] == "cpu" and d["batch_size"] == 4 and d["steps"] == 3 and d["parameters"] == 75290, d
 assert d["step_ms_p90"] >= d["step_ms_p50"] > 0 and d["peak_mem_mb"] > 0, d
 assert math.isclose(d["images_per_s"], 4000 / d["step_ms_p50"], rel_tol=1e-9), d
@@ -29,6 +30,13 @@ users=$(GLIBC_TUNABLES=glibc.malloc.arena_max=2 "$propnet" bench --net preresnet
   --warmup 0 --json)
 [ "$(allocator "$users")" = "GLIBC_TUNABLES sets malloc options" ] || fail "the user's GLIBC_TUNABLES overridden: $users"
 PROPNET_FUSED_BN_RELU=0 "$propnet" --version | grep -q "^fused CPU BN+ReLU: off" || fail "PROPNET_FUSED_BN_RELU=0 ignored"
+layout() {  # extra bench flags: the channels_last it reports
+  "$propnet" bench --net preresnet --depth 8 --batch-size 4 --steps 1 --warmup 0 --json "$@" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["channels_last"])'
+}
+[ "$(layout --channels-last=off)" = False ] || fail "--channels-last=off ignored"
+[ "$(layout --channels-last)" = True ] || fail "--channels-last ignored"
+[ "$(PROPNET_FUSED_BN_RELU=0 layout)" = False ] || fail "auto chose channels_last without the fused kernels"
 "$propnet" --version | grep -q "^host allocator: malloc: mmap threshold 32 MiB" || fail "--version: host allocator"
 
 "$propnet" bench --net preresnet --depth 8 --variant proportional --batch-size 4 --steps 2 --warmup 0 --channels-last \
@@ -49,6 +57,7 @@ expect_usage_error() {  # message args...: exit 2 and the message, one line, no 
 expect_usage_error "CUDA graphs need a CUDA device" bench --net preresnet --depth 8 --device cpu --cuda-graph
 expect_usage_error "needs a CUDA device" bench --net preresnet --depth 8 --device cpu --amp bf16
 expect_usage_error "--amp: expected off, bf16 or fp16" bench --net preresnet --depth 8 --amp fp8
+expect_usage_error "--channels-last: expected on, off or auto" bench --net preresnet --depth 8 --channels-last=yes
 expect_usage_error "depth must be 6n+2" bench --net preresnet --depth 9 --device cpu
 expect_usage_error "--net is required" bench --depth 8
 expect_usage_error "drop --net" bench --data-only --net preresnet --depth 8

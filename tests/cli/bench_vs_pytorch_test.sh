@@ -14,7 +14,7 @@ echo "$report"
 # depth, mode, propnet, PyTorch, ratio of medians, paired ratio (range), same mode, ratio
 grep -Eq '^\| 8 \| fp32 \| [0-9.]+ \| [0-9.]+ \| [0-9.]+x \| [0-9.]+x \([0-9.]+-[0-9.]+\) \| [0-9.]+ \| [0-9.]+x \|$' \
   <<<"$report" || { echo "FAIL: no complete table row"; exit 1; }
-grep -q '^propnet on CPU: fused BN+ReLU \(on\|off\); host allocator: ' <<<"$report" || { echo "FAIL: no settings line"; exit 1; }
+grep -q '^propnet on CPU: fused BN+ReLU \(on\|off\); host allocator: .*; mode fp32 runs channels_last \(on\|off\)' <<<"$report" || { echo "FAIL: no settings line"; exit 1; }
 jsonl=$(ls "$out"/bench-*.jsonl)
 for tool in propnet pytorch; do
   n=$(grep -c "\"tool\": \"$tool\"" "$jsonl")

@@ -90,6 +90,7 @@ TEST(ConfigTest, DefaultsAreThePapersProtocol) {  // spec §6
   EXPECT_THAT(c.train.milestone_fractions, ElementsAre(0.5, 0.75, 0.875));
   EXPECT_TRUE(c.train.milestones.empty());
   EXPECT_EQ(c.train.lr_factor, 0.1);
+  EXPECT_FALSE(c.train.channels_last.has_value());  // "auto": chosen per device
   EXPECT_EQ(c.network.options.bn_eps, 2e-5);
   EXPECT_EQ(c.network.options.bn_momentum, 0.1);
   EXPECT_EQ(c.network.options.conv_init, ConvInit::kFanIn);
@@ -139,7 +140,7 @@ TEST(ConfigTest, FullConfigFillsEveryField) {
   EXPECT_EQ(c.train.log_every, 10);
   EXPECT_EQ(c.train.device, "cuda:1");
   EXPECT_EQ(c.train.amp, "bf16");
-  EXPECT_TRUE(c.train.channels_last);
+  EXPECT_EQ(c.train.channels_last, std::optional<bool>(true));
   EXPECT_TRUE(c.train.cuda_graph);
   EXPECT_TRUE(c.train.deterministic);
   EXPECT_EQ(c.train.threads, 4);
@@ -189,6 +190,7 @@ TEST(ConfigTest, WrongTypesNameTheKeyAndTheValue) {
   expect_error(with_train(R"("epochs": 10.5)"), "train.epochs: expected an integer (got 10.5)");
   expect_error(with_train(R"("nesterov": 1)"), "train.nesterov: expected true or false (got 1)");
   expect_error(with_train(R"("device": 0)"), "train.device: expected a string (got 0)");
+  expect_error(with_train(R"("channels_last": "on")"), "train.channels_last: expected true, false or \"auto\" (got \"on\")");
   expect_error(with_train(R"("milestones": 200)"), "train.milestones: expected a list of integers (got 200)");
   expect_error(with_train(R"("milestones": [200, "300"])"), "train.milestones[1]: expected an integer (got \"300\")");
   expect_error(with_train(R"("epochs": 18446744073709551615)"), "train.epochs: expected a 64-bit integer");
@@ -291,6 +293,7 @@ TEST(ConfigTest, ToJsonRoundTripsEveryField) {
   EXPECT_THAT(minimal_text, HasSubstr("\"relu_mask\": \"0111\""));
   EXPECT_THAT(minimal_text, Not(HasSubstr("\"variant\"")));
   EXPECT_THAT(minimal_text, HasSubstr("\"weight_decay\": 0.0001"));
+  EXPECT_THAT(minimal_text, HasSubstr("\"channels_last\": \"auto\""));
 }
 
 TEST(ConfigTest, RunFolderConfigWithItsEnvironmentParses) {  // propnet train's config.json, reused as --config
@@ -338,6 +341,10 @@ TEST(ConfigTest, OverridesParseNumbersBooleansListsAndStrings) {
   EXPECT_FALSE(c.paper.has_value());
   apply_override(c, "network.shortcut=B");
   EXPECT_EQ(c.network.options.shortcut, Shortcut::kB);
+  apply_override(c, "train.channels_last=false");
+  EXPECT_EQ(c.train.channels_last, std::optional<bool>(false));
+  apply_override(c, "train.channels_last=auto");
+  EXPECT_FALSE(c.train.channels_last.has_value());
 }
 
 TEST(OverrideTest, DataSetChangeCarriesTheClassCountAlong) {

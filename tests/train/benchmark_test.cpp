@@ -5,7 +5,9 @@
 
 #include <propnet/models/network.h>
 #include <propnet/models/summary.h>
+#include <propnet/nn/batch_norm_relu.h>
 #include <propnet/train/benchmark.h>
+#include <propnet/train/device.h>
 
 namespace propnet::train {
 namespace {
@@ -33,6 +35,36 @@ TEST(BenchmarkTest, ReportsConsistentFiguresForTheNetworkItTrained) {
   EXPECT_EQ(r.device, "cpu");
   EXPECT_FALSE(r.torch_version.empty());
   EXPECT_GE(r.threads, 1);
+  EXPECT_EQ(r.channels_last, fused_batch_norm_relu_available());  // "auto" on the CPU
+  spec.channels_last = false;
+  EXPECT_FALSE(benchmark_training(preresnet8(), spec, c10::Device(c10::kCPU), TrainBenchOptions().steps(1).warmup(0))
+                   .channels_last);
+}
+
+TEST(DeviceTest, ChannelsLastIsTheRequestOrTheDevicesFasterLayout) {
+  const c10::Device cpu(c10::kCPU), cuda(c10::kCUDA, 0);
+  EXPECT_TRUE(resolve_channels_last(true, cuda));
+  EXPECT_FALSE(resolve_channels_last(false, cpu));
+  EXPECT_EQ(resolve_channels_last(std::nullopt, cpu), fused_batch_norm_relu_available());
+  EXPECT_FALSE(resolve_channels_last(std::nullopt, cuda));  // unmeasured on GPUs: the request decides
+}
+
+// One-channel tensors (Fashion-MNIST batches, the stem's weight) are channels_last contiguous with NCHW
+// strides, which convolutions read as NCHW; to_channels_last gives them real NHWC strides.
+TEST(DeviceTest, ToChannelsLastRestridesOneChannelTensors) {
+  constexpr auto kChannelsLast = at::MemoryFormat::ChannelsLast;
+  const at::Tensor gray = torch::randn({4, 1, 6, 6});
+  ASSERT_TRUE(gray.is_contiguous(kChannelsLast));
+  ASSERT_EQ(gray.suggest_memory_format(), at::MemoryFormat::Contiguous);
+  const at::Tensor nhwc = to_channels_last(gray);
+  EXPECT_EQ(nhwc.suggest_memory_format(), kChannelsLast);
+  EXPECT_EQ(nhwc.strides(), at::IntArrayRef({36, 1, 6, 1}));
+  EXPECT_TRUE(torch::equal(nhwc, gray));
+  EXPECT_TRUE(to_channels_last(nhwc).is_same(nhwc));  // already NHWC: no copy
+  const at::Tensor rgb = torch::randn({2, 3, 4, 4});
+  EXPECT_EQ(to_channels_last(rgb).strides(), rgb.contiguous(kChannelsLast).strides());
+  EXPECT_THAT([] { to_channels_last(torch::randn({2, 3})); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("expected a 4-D tensor")));
 }
 
 TEST(BenchmarkTest, RejectsWhatTheDeviceCannotRun) {

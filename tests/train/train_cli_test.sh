@@ -74,6 +74,8 @@ expect_usage_error train --net preresnet --depth 9 --dataset fashion-mnist | gre
 expect_usage_error train --dataset fashion-mnist | grep -q "\-\-net" || fail "missing net"
 expect_usage_error train --net preresnet --depth 8 --dataset fashion-mnist --device cuda:7 | grep -q "cuda" || fail "device"
 expect_usage_error train --net preresnet --depth 8 --dataset cifar10 | grep -q "data-dir" || fail "cifar without dir"
+expect_usage_error train --net preresnet --depth 8 --dataset fashion-mnist --channels-last=maybe |
+  grep -q "expected on, off or auto" || fail "channels-last value"
 expect_usage_error "${run[@]}" --epochs 4 | grep -q "train.epochs" || fail "changed config in the same run folder"
 echo '{"network": {"arch": "preresnet", "depth": 8}, "train": {"nesterof": true}}' > "$work/bad.json"
 expect_usage_error train --config "$work/bad.json" | grep -q 'did you mean "nesterov"' || fail "unknown key"

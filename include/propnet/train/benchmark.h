@@ -32,6 +32,7 @@ struct TrainBenchResult {
   std::string torch_version;
   int64_t threads = 0;       ///< CPU intra-op threads.
   int64_t parameters = 0;
+  bool channels_last = false;  ///< The memory format it ran (spec.channels_last resolved for the device).
 };
 
 /// Trains `network` on device-resident random images and labels (batch `spec.batch_size`, 32x32)
