@@ -272,13 +272,19 @@ int train_command(int argc, char** argv) {
     on_rank0_agreed(group.get(), device, [&] { prepare_run_folder(run_dir, config, flags.count("restart") > 0); });
     ProgressReporter reporter(shown);
     if (shown != Verbosity::kQuiet) {
+      // " (2 threads, channels_last)": what the device runs that changes speed, not results.
+      std::string device_notes = device.is_cpu() ? std::to_string(threads) + " threads" : "";
+      if (train::resolve_channels_last(config.train.channels_last, device)) {
+        device_notes += device_notes.empty() ? "channels_last" : ", channels_last";
+      }
+      if (!device_notes.empty()) device_notes = " (" + device_notes + ")";
       log::info(fmt::format("run {}: {}-{} {} on {} ({} train / {} test images), {} epochs, seeds {}, device {}{}", run_dir.string(),
                    config.network.arch, config.network.depth,
                    config.network.relu_mask.empty() ? config.network.variant : config.network.relu_mask,
                    config.data.dataset, config.data.subset ? std::min(config.data.subset, dataset.train.size()) : dataset.train.size(),
                    config.data.test_subset ? std::min(config.data.test_subset, dataset.test.size()) : dataset.test.size(),
                    config.train.epochs, nlohmann::json(config.seeds).dump(), device.str(),
-                   device.is_cpu() ? " (" + std::to_string(threads) + " threads)" : ""));
+                   device_notes));
       if (group) {
         log::info(fmt::format("data parallel: {} ranks ({}, {}), {} images per rank and step, {}", launch.world_size,
                               launch.launcher, group->backend(),
