@@ -90,7 +90,7 @@ const std::map<std::string, std::vector<Key>>& schema() {
         {"log_every", Kind::kInteger},
         {"device", Kind::kString},
         {"amp", Kind::kString},
-        {"channels_last", Kind::kBool},  // or "auto
+        {"channels_last", Kind::kBool},  // or "auto" (Reader reads it as std::optional<bool>)
         {"cuda_graph", Kind::kBool},
         {"deterministic", Kind::kBool},
         {"threads", Kind::kInteger},

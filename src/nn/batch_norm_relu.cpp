@@ -448,7 +448,8 @@ bool batch_norm_relu_is_fused(const torch::nn::BatchNorm2dImpl& bn, const at::Te
   };
   const auto is_cpu_float = [&](const at::Tensor& t) { return cpu_float(t) && t.is_contiguous(); };
   return fused_batch_norm_relu_available() && bn.is_training() && o.affine() && o.track_running_stats() &&
-         cpu_float(x) && x.dim() == 4 && (x.is_contiguous() || is_nhwc(x)) &&
+         cpu_float(x) && x.dim() == 4 &&
+         (x.is_contiguous() || x.is_contiguous(at::MemoryFormat::ChannelsLast)) &&
          x.size(0) * x.size(2) * x.size(3) > 1 && x.size(1) == o.num_features() &&
          is_cpu_float(bn.weight) && is_cpu_float(bn.bias) && is_cpu_float(bn.running_mean) &&
          is_cpu_float(bn.running_var) && bn.num_batches_tracked.defined();

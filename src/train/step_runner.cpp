@@ -37,7 +37,6 @@ void to_channels_last(models::Network& net) {
   }
 }
 
-
 c10::ScalarType amp_dtype(const std::string& amp) { return amp == "fp16" ? at::kHalf : at::kBFloat16; }
 
 DeviceSums::DeviceSums(const c10::Device& device)
