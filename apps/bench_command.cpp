@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <propnet/choices.h>
 #include <propnet/data/transforms.h>
 #include <propnet/nn/batch_norm_relu.h>
 #include <propnet/runtime.h>
@@ -12,7 +13,7 @@
 #include <propnet/train/device.h>
 
 #include "cli.h"
-#include "network_flags.h"
+#include "config_flags.h"
 
 namespace propnet::cli {
 namespace {
@@ -34,7 +35,7 @@ nlohmann::json to_json(const train::TrainBenchResult& r, const models::NetworkSp
           {"batch_size", spec.batch_size},
           {"steps", options.steps()},
           {"warmup", options.warmup()},
-          {"amp", spec.amp},
+          {"amp", to_string(spec.amp)},
           {"channels_last", r.channels_last},
           {"cuda_graph", spec.cuda_graph},
           {"images_per_s", r.images_per_s},
@@ -50,9 +51,16 @@ nlohmann::json to_json(const train::TrainBenchResult& r, const models::NetworkSp
           {"torch_version", r.torch_version}};
 }
 
-int run_data_only(const cxxopts::ParseResult& flags, const c10::Device& device) {
+// The training flags bench takes; the others (epochs, lr, ...) do not change a step's time.
+FlagSelection bench_flags() {
+  FlagSelection selection = network_flags();
+  selection.flags = {"batch-size", "bn-batch", "device", "amp", "channels-last", "cuda-graph", "deterministic", "threads"};
+  return selection;
+}
+
+int run_data_only(const cxxopts::ParseResult& flags, int64_t batch_size, const c10::Device& device) {
   const auto options = data::PipelineBenchOptions()
-                           .batch_size(flags["batch-size"].as<int64_t>())
+                           .batch_size(batch_size)
                            .steps(flags["steps"].as<int64_t>())
                            .device(device);
   const data::PipelineBenchResult r = data::benchmark_pipeline(options);
@@ -80,17 +88,10 @@ int run_data_only(const cxxopts::ParseResult& flags, const c10::Device& device) 
 int bench_command(int argc, char** argv) {
   return run_reporting_errors("bench", [&] {
     cxxopts::Options options("propnet bench", kDescription);
-    add_network_flags(options);
+    add_config_flags(options, bench_flags());
     options.add_options("Benchmark")
-        ("batch-size", "images per step", cxxopts::value<int64_t>()->default_value("64"))
         ("steps", "timed steps", cxxopts::value<int64_t>()->default_value("20"))
         ("warmup", "untimed steps first (CUDA graphs capture after 3 eager ones)", cxxopts::value<int64_t>()->default_value("5"))
-        ("device", "auto, cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("auto"))
-        ("amp", "CUDA mixed precision: off, bf16 or fp16", cxxopts::value<std::string>()->default_value("off"))
-        ("channels-last", kChannelsLastHelp, cxxopts::value<std::string>()->implicit_value("on"))
-        ("cuda-graph", "capture the step as a CUDA graph and replay it")
-        ("deterministic", "deterministic cuDNN algorithms (cuDNN benchmark off)")
-        ("threads", "CPU threads (default: every core)", cxxopts::value<int64_t>())
         ("data-only", "time the input pipeline instead of training steps (no network flags)")
         ("json", "one JSON object on stdout")
         ("h,help", "show this help");
@@ -103,23 +104,18 @@ int bench_command(int argc, char** argv) {
       return kExitOk;
     }
     if (!flags.unmatched().empty()) throw UsageError("unexpected argument \"" + flags.unmatched().front() + "\"");
-    if (flags.count("threads")) configure_threads(flags["threads"].as<int64_t>());
-    const c10::Device device = train::resolve_device(flags["device"].as<std::string>());
+    ExperimentConfig config;
+    apply_config_flags(config, flags, bench_flags());
+    const TrainSpec& spec = config.train;
+    if (flags.count("threads")) configure_threads(spec.threads);
+    const c10::Device device = train::resolve_device(spec.device);
     if (flags.count("data-only")) {
       if (flags.count("net")) throw UsageError("--data-only times the input pipeline; drop --net");
-      return run_data_only(flags, device);
+      return run_data_only(flags, spec.batch_size, device);
     }
 
-    const models::NetworkSpec net = network_spec_from(flags);
-    TrainSpec spec;
-    spec.batch_size = flags["batch-size"].as<int64_t>();
-    spec.amp = flags["amp"].as<std::string>();
-    if (spec.amp != "off" && spec.amp != "bf16" && spec.amp != "fp16") {
-      throw UsageError("--amp: expected off, bf16 or fp16 (got \"" + spec.amp + "\")");
-    }
-    if (flags.count("channels-last")) spec.channels_last = parse_channels_last_flag(flags["channels-last"].as<std::string>());
-    spec.cuda_graph = flags.count("cuda-graph") > 0;
-    spec.deterministic = flags.count("deterministic") > 0;
+    require_network_flags(flags);
+    const models::NetworkSpec& net = config.network;
     const auto bench_options =
         train::TrainBenchOptions().steps(flags["steps"].as<int64_t>()).warmup(flags["warmup"].as<int64_t>());
     const train::TrainBenchResult r = train::benchmark_training(net, spec, device, bench_options);
@@ -130,7 +126,7 @@ int bench_command(int argc, char** argv) {
           "{}-{} ({}, {} params), batch {}, {}{}{}{} on {}{} ({} threads, LibTorch {}):\n"
           "  {:.1f} images/s   step p50 {:.2f} ms, p90 {:.2f} ms ({} timed steps after {} warm-up)   peak memory {:.0f} MiB\n",
           net.arch, net.depth, net.relu_mask.empty() ? net.variant : net.relu_mask, r.parameters, spec.batch_size,
-          spec.amp == "off" ? "fp32" : spec.amp, r.channels_last ? ", channels_last" : "",
+          spec.amp == Amp::kOff ? "fp32" : to_string(spec.amp), r.channels_last ? ", channels_last" : "",
           spec.cuda_graph ? ", CUDA graph" : "", spec.deterministic ? ", deterministic" : "", r.device,
           r.device_name.empty() ? "" : " (" + r.device_name + ")", r.threads, r.torch_version, r.images_per_s,
           r.step_ms_p50, r.step_ms_p90, bench_options.steps(), bench_options.warmup(), r.peak_mem_mb);

@@ -1,9 +1,5 @@
 #include "cli.h"
 
-#include <unistd.h>
-
-#include <fstream>
-
 #include <c10/util/Exception.h>
 #include <cxxopts.hpp>
 
@@ -30,23 +26,6 @@ int run_reporting_errors(const std::string& command, const std::function<int()>&
     log::error(command + ": " + std::string(e.what()));
     return kExitFailure;
   }
-}
-
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path temp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write \"" + temp.string() + "\"");
-  }
-  std::filesystem::rename(temp, path);
-}
-
-std::optional<bool> parse_channels_last_flag(const std::string& text) {
-  if (text == "on") return true;
-  if (text == "off") return false;
-  if (text == "auto") return std::nullopt;
-  throw UsageError("--channels-last: expected on, off or auto, as --channels-last=off (got \"" + text + "\")");
 }
 
 }  // namespace propnet::cli

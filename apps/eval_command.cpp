@@ -1,11 +1,13 @@
 // `propnet eval`: test loss and accuracy of a saved model (model.pt or checkpoint.pt of a run).
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include <cxxopts.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <propnet/choices.h>
 #include <propnet/config.h>
 #include <propnet/data/dataset.h>
 #include <propnet/data/transforms.h>
@@ -26,9 +28,9 @@ ExperimentConfig config_for(const std::filesystem::path& weights) {
   const auto run_config = weights.parent_path().parent_path() / "config.json";
   if (std::filesystem::exists(run_config)) {
     std::ifstream in(run_config);
-    auto json = nlohmann::json::parse(in);
-    json.erase("environment");
-    text = json.dump();
+    std::stringstream content;
+    content << in.rdbuf();
+    text = content.str();
     source = run_config.string();
   } else if (std::filesystem::exists(checkpoint)) {
     text = train::read_checkpoint_config(checkpoint);
@@ -77,7 +79,7 @@ int eval_command(int argc, char** argv) {
     const auto result = train::evaluate(net, test, data::Normalizer(dataset.mean, dataset.std),
                                         flags["batch-size"].as<int64_t>());
     if (flags.count("json")) {
-      std::cout << nlohmann::json{{"checkpoint", weights.string()}, {"dataset", config.data.dataset},
+      std::cout << nlohmann::json{{"checkpoint", weights.string()}, {"dataset", to_string(config.data.dataset)},
                                   {"images", result.images},        {"test_loss", result.loss},
                                   {"test_acc", result.accuracy}}
                        .dump()

@@ -10,7 +10,7 @@
 #include <propnet/models/summary.h>
 
 #include "cli.h"
-#include "network_flags.h"
+#include "config_flags.h"
 
 namespace propnet::cli {
 namespace {
@@ -66,7 +66,7 @@ int info_command(int argc, char** argv) {
   return run_reporting_errors("info", [&] {
     cxxopts::Options options("propnet info", "Describe a network of the paper: parameters, MACs, and the convs and "
                                              "ReLUs one forward pass applies.");
-    add_network_flags(options);
+    add_config_flags(options, network_flags());
     options.add_options()
         ("input-size", "side of the square input the counts are measured on", cxxopts::value<int64_t>()->default_value("32"))
         ("json", "print one JSON object instead of text")
@@ -82,7 +82,10 @@ int info_command(int argc, char** argv) {
       return kExitOk;
     }
     if (!flags.unmatched().empty()) throw UsageError("unexpected argument \"" + flags.unmatched().front() + "\"");
-    const models::NetworkSummary summary = models::summarize(network_spec_from(flags), flags["input-size"].as<int64_t>());
+    require_network_flags(flags);
+    ExperimentConfig config;
+    apply_config_flags(config, flags, network_flags());
+    const models::NetworkSummary summary = models::summarize(config.network, flags["input-size"].as<int64_t>());
     if (flags.count("json")) {
       std::cout << to_json(summary).dump() << "\n";
     } else {

@@ -1,13 +1,16 @@
 #include "run_summary.h"
 
-#include "cli.h"
-
+#include <algorithm>
 #include <fstream>
 
 #include <fmt/format.h>
 
+#include <propnet/atomic_file.h>
+#include <propnet/choices.h>
 #include <propnet/train/statistics.h>
 #include <propnet/train/trainer.h>
+
+#include "run_folder.h"
 
 namespace propnet::cli {
 
@@ -16,14 +19,12 @@ nlohmann::json summarize_run(const std::filesystem::path& run_dir, const Experim
   std::vector<double> finals;
   std::vector<std::filesystem::path> dirs;
   for (const auto& entry : std::filesystem::directory_iterator(run_dir)) {
-    if (entry.is_directory() && entry.path().filename().string().rfind("seed-", 0) == 0) dirs.push_back(entry.path());
+    if (entry.is_directory() && seed_of_folder(entry.path()) >= 0) dirs.push_back(entry.path());  // not seed-old/
   }
-  std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) {
-    return std::stoll(a.filename().string().substr(5)) < std::stoll(b.filename().string().substr(5));
-  });
+  std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) { return seed_of_folder(a) < seed_of_folder(b); });
   for (const auto& dir : dirs) {
     const train::SeedFiles files(dir);
-    nlohmann::json seed{{"seed", std::stoll(dir.filename().string().substr(5))}};
+    nlohmann::json seed{{"seed", seed_of_folder(dir)}};
     std::vector<train::EpochMetrics> metrics;
     if (std::filesystem::exists(files.checkpoint)) metrics = train::read_checkpoint_metrics(files.checkpoint);
     seed["epochs_completed"] = metrics.size();
@@ -44,7 +45,7 @@ nlohmann::json summarize_run(const std::filesystem::path& run_dir, const Experim
   }
   const train::SeedStatistics s = train::seed_statistics(finals);
   nlohmann::json summary{{"run", run_name(config)},
-                         {"dataset", config.data.dataset},
+                         {"dataset", to_string(config.data.dataset)},
                          {"epochs", config.train.epochs},
                          {"seeds", seeds},
                          {"n", s.n},
@@ -60,7 +61,7 @@ nlohmann::json summarize_run(const std::filesystem::path& run_dir, const Experim
 
 std::string write_run_summary(const std::filesystem::path& run_dir, const ExperimentConfig& config) {
   const nlohmann::json summary = summarize_run(run_dir, config);
-  write_file_atomically(run_dir / "summary.json", summary.dump(2) + "\n");
+  write_text_atomically(run_dir / "summary.json", summary.dump(2) + "\n");
   if (summary["n"].get<int64_t>() == 0) return "no finished seed yet";
   return fmt::format("{:.2f} \u00b1 {:.2f} (n={}, sample std); median (mean \u00b1 std_pop, best): {}",
                      summary["mean"].get<double>(), summary["std"].get<double>(), summary["n"].get<int64_t>(),

@@ -16,6 +16,10 @@
 #include "cuda/cuda_info.h"
 
 namespace propnet {
+namespace detail {
+std::string git_revision();  // build_revision.cpp
+bool git_dirty();
+}  // namespace detail
 
 RuntimeInfo runtime_info() {
   RuntimeInfo info;
@@ -25,6 +29,8 @@ RuntimeInfo runtime_info() {
   info.cuda_compiled = detail::cuda_compiled();
   info.cuda_devices = detail::cuda_device_names();
   info.threads = at::get_num_threads();
+  info.git_revision = detail::git_revision();
+  info.git_dirty = detail::git_dirty();
   return info;
 }
 

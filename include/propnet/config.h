@@ -1,17 +1,35 @@
 #pragma once
-// Typed experiment configuration: what `propnet train` runs. JSON lives only in src/config.cpp.
+// Typed experiment configuration: what `propnet train` runs. One schema (src/config/schema.cpp) reads
+// and writes it as JSON, checks it, maps the CLI's flags onto it and documents it (configs/README.md);
+// no JSON type appears in this header.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include <c10/core/Device.h>
+
+#include <propnet/data/dataset.h>
 #include <propnet/models/network_spec.h>
 
 namespace propnet {
 
+/// Mixed precision of the training and test steps (CUDA only).
+enum class Amp {
+  kOff,   ///< float32 throughout; the default.
+  kBf16,  ///< bfloat16 autocast; needs no loss scaling.
+  kFp16,  ///< float16 autocast with dynamic loss scaling (one host sync per step; not with CUDA graphs).
+};
+
+/// What `TrainSpec::batch_size` counts when W ranks train data parallel.
+enum class BatchScope {
+  kGlobal,  ///< The whole step: each rank runs batch_size / W (MXNet's and the paper's meaning); the default.
+  kRank,    ///< Each rank runs batch_size; the step is batch_size x W.
+};
+
 /// The "data" object of a config.
 struct DataSpec {
-  std::string dataset = "cifar10";  ///< "cifar10", "cifar100" or "fashion-mnist".
+  data::DatasetKind dataset = data::DatasetKind::kCifar10;
   std::string dir;                  ///< Data folder; "" means the data set's default (Fashion-MNIST only).
   bool coarse_labels = false;       ///< CIFAR-100: the 20 coarse labels instead of the 100 fine ones.
   int64_t subset = 0;               ///< Train on the first N training images only (0 = all); quick checks.
@@ -20,16 +38,11 @@ struct DataSpec {
   bool drop_last = false;           ///< Drop the last partial training batch instead of keeping it.
 };
 
-/// The "train" object of a config: the paper's protocol by default (spec §6).
+/// The "train" object of a config: the paper's protocol by default (spec §6). A library caller's
+/// spec is checked by `validate(const TrainSpec&)` (the trainer calls it).
 struct TrainSpec {
   int64_t epochs = 400;
   int64_t batch_size = 64;
-  /// What `batch_size` counts in a data-parallel run of W ranks: "global" (the default, MXNet's and
-  /// the paper's meaning: each rank runs batch_size / W) or "rank" (each rank runs batch_size).
-  std::string batch_scope = "global";
-  /// BN statistics over chunks of at most this many images of each (per-rank) batch ("ghost" BN);
-  /// 0 = the whole batch. bn_batch 32 with batch 64 on one process equals 2 ranks x 32.
-  int64_t bn_batch = 0;
   double lr = 0.1;
   double momentum = 0.9;
   bool nesterov = true;
@@ -42,14 +55,20 @@ struct TrainSpec {
   int64_t eval_batch_size = 500;   ///< Batch size of the per-epoch test pass.
   int64_t checkpoint_every = 1;    ///< Write checkpoint.pt every N epochs (and always at the end).
   int64_t log_every = 50;          ///< Steps between progress reads (each read syncs the device).
-  std::string device = "auto";     ///< "auto", "cpu", "cuda" or "cuda:N".
-  std::string amp = "off";         ///< "off", "bf16" or "fp16" (CUDA only).
+  /// The device to train on; unset ("auto" in JSON): CUDA when available, else the CPU.
+  /// Only the CPU and CUDA devices are accepted ("cuda" without an index is the current device).
+  std::optional<c10::Device> device;
+  Amp amp = Amp::kOff;
   /// NHWC parameters and inputs. Unset ("auto" in JSON): on for CPU runs where the fused BN+ReLU
   /// kernels run (faster there, README: Performance), off elsewhere; train::resolve_channels_last.
   std::optional<bool> channels_last;
   bool cuda_graph = false;         ///< Capture the training and test steps as CUDA graphs and replay them.
   bool deterministic = false;      ///< Also force deterministic cuDNN algorithms.
   int64_t threads = 0;             ///< CPU intra-op threads; 0 = every core.
+  BatchScope batch_scope = BatchScope::kGlobal;
+  /// BN statistics over chunks of at most this many images of each (per-rank) batch ("ghost" BN);
+  /// 0 = the whole batch. bn_batch 32 with batch 64 on one process equals 2 ranks x 32.
+  int64_t bn_batch = 0;
 };
 
 /// A paper's reported result for the row a config reproduces.
@@ -77,13 +96,71 @@ ExperimentConfig load_config(const std::string& path);
 ExperimentConfig parse_config(const std::string& text, const std::string& source);
 /// Applies `key.path=value` (value parsed as JSON, else taken as a string) as if written in the config.
 void apply_override(ExperimentConfig& config, const std::string& assignment);
-/// Checks cross-field rules (e.g. milestones within epochs); throws c10::ValueError.
+/// Checks every key's range and the cross-key rules (e.g. milestones within epochs, switches that
+/// the network does not use); throws c10::ValueError.
 void validate(const ExperimentConfig& config, const std::string& source = "flags");
-/// The fully resolved config as pretty JSON, in the same schema `parse_config` reads.
-std::string to_json(const ExperimentConfig& config);
+/// Checks a training spec alone, as the trainer receives it from a library caller: the ranges of
+/// the "train" keys and their cross-key rules (`TrainSpec: train.lr: expected a number > 0 (got -1)`).
+void validate(const TrainSpec& spec);
+/// The fully resolved config as pretty JSON, every key in schema order, in the schema `parse_config`
+/// reads. With `environment`, an "environment" object follows (versions, devices, the git revision
+/// propnet was built from): what a run folder's config.json holds; `parse_config` ignores it.
+std::string to_json(const ExperimentConfig& config, bool environment = false);
 /// `name` if set, else "<net>-<depth>-<variant>-<dataset>".
 std::string run_name(const ExperimentConfig& config);
 /// Seeds from "0-4" or "0,2,5" (or a mix "0-2,7"); throws c10::ValueError otherwise.
 std::vector<int64_t> parse_seed_list(const std::string& text);
+
+/// A key whose value differs between two configs.
+struct ConfigDifference {
+  std::string path;    ///< "train.lr"
+  std::string before;  ///< The first config's value as JSON ("0.1"), or "absent".
+  std::string now;     ///< The second's.
+};
+/// The first key, in schema order, whose value differs between `before` and `now` among the keys
+/// that change results (`ConfigKey::changes_results`), or nullopt: whether a run folder written for
+/// `before` may be resumed with `now`.
+std::optional<ConfigDifference> first_result_difference(const ExperimentConfig& before, const ExperimentConfig& now);
+
+/// The help sections of the flags that set config keys, in --help order.
+namespace flag_groups {
+inline constexpr const char* kNetwork = "Network";
+inline constexpr const char* kSwitches = "Architecture switches (spec section 10; defaults are the spec's)";
+inline constexpr const char* kExperiment = "Experiment";
+inline constexpr const char* kData = "Data";
+inline constexpr const char* kTraining = "Training";
+}  // namespace flag_groups
+
+/// A command-line flag that sets a config key (`propnet train --lr 0.05` sets train.lr).
+struct ConfigFlag {
+  std::string name;   ///< Without dashes: "lr", "no-augment". "" when the key has no flag.
+  std::string group;  ///< Help section: one of `flag_groups`.
+  std::string help;   ///< One line for --help.
+  bool takes_value = true;   ///< false: a switch (--no-augment), which sets `switch_value`.
+  std::string switch_value;  ///< JSON a switch sets ("false").
+  std::string implicit_value;  ///< A value flag given bare (--channels-last means "on"); "" = none.
+};
+
+/// One key of the schema: the table configs/README.md documents (a test keeps the two equal).
+struct ConfigKey {
+  std::string path;          ///< "train.lr"; objects too ("train"), with type "object".
+  std::string type;          ///< "string", "integer", "number", "bool", "choice", "list", "seeds", "object".
+  std::string default_json;  ///< The default as JSON text ("0.1"); "" for required keys and objects.
+  std::string allowed;       ///< The allowed values or range, e.g. "> 0" or "\"off\", \"bf16\", \"fp16\"".
+  std::string doc;           ///< One line.
+  /// Whether a different value makes a different experiment. Keys that may change between the
+  /// invocations of one run without changing what a seed computes (device, threads, logging, folders,
+  /// the seed list itself) are false; the run-folder check ignores them.
+  bool changes_results = true;
+  ConfigFlag flag;
+};
+/// Every key and object of the schema, in the order `to_json` writes them.
+const std::vector<ConfigKey>& config_keys();
+
+/// Sets the key whose flag is `flag` (as `ConfigFlag::name`) from the flag's text, as if the key were
+/// given in a config, with the same side effects as `apply_override` (a new data set moves the class
+/// count along; a variant clears relu_mask). `text` is ignored for switches. Errors name the flag:
+/// `--shortcut: expected one of A, B (got "C")`. Throws c10::ValueError.
+void apply_flag(ExperimentConfig& config, const std::string& flag, const std::string& text);
 
 }  // namespace propnet

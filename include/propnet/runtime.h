@@ -12,6 +12,10 @@ struct RuntimeInfo {
   bool cuda_compiled = false;           ///< LibTorch (and propnet's CUDA sources) built with CUDA.
   std::vector<std::string> cuda_devices;  ///< "NVIDIA H100 80GB HBM3 (sm_90, 79 GiB)", one per device.
   int64_t threads = 0;                  ///< Intra-op CPU threads LibTorch uses now.
+  /// The git commit propnet was built from (12 hex digits; "unknown" outside a git checkout), read
+  /// at build time, and whether tracked files differed from it then.
+  std::string git_revision;
+  bool git_dirty = false;
 };
 
 /// Probes the runtime; never throws, even on a machine without a GPU driver.

@@ -6,6 +6,7 @@
 #include <c10/util/Exception.h>
 #include <c10/util/StringUtil.h>
 
+#include <propnet/choices.h>
 #include <propnet/data/cifar.h>
 #include <propnet/data/fashion_mnist.h>
 
@@ -28,30 +29,51 @@ Dataset Dataset::to(torch::Device device) const {
   return moved;
 }
 
-std::vector<std::string> dataset_names() { return {"cifar10", "cifar100", "fashion-mnist"}; }
+std::vector<std::string> dataset_names() { return spelling_list<DatasetKind>(); }
 
-std::string default_data_dir(const std::string& name) {
-  return name == "fashion-mnist" ? kFashionMnistDefaultDir : "";
+int64_t classes_of(DatasetKind kind, bool coarse_labels) {
+  if (kind == DatasetKind::kCifar100) return coarse_labels ? 20 : 100;
+  return 10;
 }
 
-Dataset load_dataset(const std::string& name, const std::string& dir, const DatasetOptions& options) {
-  const std::vector<std::string> names = dataset_names();
-  TORCH_CHECK_VALUE(std::find(names.begin(), names.end(), name) != names.end(), "data: expected a data set name, one of ",
-                    c10::Join(", ", names), " (got \"", name, "\")");
-  const std::string folder = dir.empty() ? default_data_dir(name) : dir;
+int64_t channels_of(DatasetKind kind) { return kind == DatasetKind::kFashionMnist ? 1 : 3; }
+
+namespace {
+DatasetKind kind_of(const std::string& name) {
+  const auto kind = from_string<DatasetKind>(name);
+  TORCH_CHECK_VALUE(kind.has_value(), "data: expected a data set name, one of ", c10::Join(", ", dataset_names()),
+                    " (got \"", name, "\")");
+  return *kind;
+}
+}  // namespace
+
+std::string default_data_dir(DatasetKind kind) { return kind == DatasetKind::kFashionMnist ? kFashionMnistDefaultDir : ""; }
+
+std::string default_data_dir(const std::string& name) {
+  const auto kind = from_string<DatasetKind>(name);
+  return kind ? default_data_dir(*kind) : "";
+}
+
+Dataset load_dataset(DatasetKind kind, const std::string& dir, const DatasetOptions& options) {
+  const std::string name = to_string(kind);
+  const std::string folder = dir.empty() ? default_data_dir(kind) : dir;
   TORCH_CHECK_VALUE(!folder.empty(), name, ": expected a data folder (got none); pass the folder that holds the ",
                     "official binary files, or its parent");
-  TORCH_CHECK_VALUE(!options.coarse_labels() || name == "cifar100", name,
+  TORCH_CHECK_VALUE(!options.coarse_labels() || kind == DatasetKind::kCifar100, name,
                     ": expected coarse labels only for cifar100 (got coarse labels for \"", name, "\")");
   Dataset data;
-  if (name == "cifar10") {
+  if (kind == DatasetKind::kCifar10) {
     data = load_cifar(folder, Cifar::k10);
-  } else if (name == "cifar100") {
+  } else if (kind == DatasetKind::kCifar100) {
     data = load_cifar(folder, Cifar::k100, options.coarse_labels() ? CifarLabel::kCoarse : CifarLabel::kFine);
   } else {
     data = load_fashion_mnist(folder);
   }
   return options.device() == torch::Device(torch::kCPU) ? data : data.to(options.device());
+}
+
+Dataset load_dataset(const std::string& name, const std::string& dir, const DatasetOptions& options) {
+  return load_dataset(kind_of(name), dir, options);
 }
 
 SplitStats compute_stats(const Split& split, int64_t num_classes) {

@@ -1,7 +1,11 @@
 #include <propnet/models/registry.h>
 
+#include <functional>
+
 #include <c10/util/Exception.h>
 #include <c10/util/StringUtil.h>
+
+#include <propnet/choices.h>
 
 #include <propnet/nn/basic_block.h>
 #include <propnet/nn/layers.h>
@@ -76,6 +80,46 @@ const Entry& entry(std::string_view name) {
                     c10::Join(", ", network_names()));
 }
 
+// The architecture switches and the families whose builders read them; conv_init, bn_eps and
+// bn_momentum apply to every family.
+struct Switch {
+  const char* name;
+  const char* used_by;  // families, ", "-separated
+  std::function<std::string(const ArchOptions&)> spelled;  // the value as a config writes it
+};
+
+template <typename E>
+std::function<std::string(const ArchOptions&)> spelled_choice(E ArchOptions::*member) {
+  return [member](const ArchOptions& o) { return "\"" + to_string(o.*member) + "\""; };
+}
+
+std::function<std::string(const ArchOptions&)> spelled_bool(bool ArchOptions::*member) {
+  return [member](const ArchOptions& o) { return std::string(o.*member ? "true" : "false"); };
+}
+
+const std::vector<Switch>& switches() {
+  static const std::vector<Switch> table{
+      {"shortcut", "preresnet", spelled_choice(&ArchOptions::shortcut)},
+      {"shared_preactivation", "preresnet, preresnet-bottleneck", spelled_bool(&ArchOptions::shared_preactivation)},
+      {"shortcut_keeps_relu", "preresnet, preresnet-bottleneck", spelled_bool(&ArchOptions::shortcut_keeps_relu)},
+      {"bottleneck_stride", "preresnet-bottleneck", spelled_choice(&ArchOptions::bottleneck_stride)},
+      {"final_merge", "dfn-mr", spelled_choice(&ArchOptions::final_merge)},
+      {"plain_indexing", "plain", spelled_choice(&ArchOptions::plain_indexing)},
+  };
+  return table;
+}
+
+bool uses(const char* used_by, const std::string& family) {
+  std::string list = used_by;
+  size_t begin = 0;
+  while (begin <= list.size()) {
+    const size_t end = std::min(list.find(", ", begin), list.size());
+    if (list.substr(begin, end - begin) == family) return true;
+    begin = end + 2;
+  }
+  return false;
+}
+
 std::string variant_names(const NetworkInfo& info) {
   std::vector<std::string> names;
   for (const Variant& v : info.variants) names.push_back(v.name);
@@ -133,6 +177,16 @@ StageBlocks stage_blocks(const NetworkSpec& spec) {
   return blocks_per_stage(info.name, info.depth_rule, spec.depth);
 }
 
+std::optional<UnusedSwitch> unused_switch(const NetworkSpec& spec) {
+  const ArchOptions defaults;
+  for (const Switch& s : switches()) {
+    const std::string value = s.spelled(spec.options);
+    const std::string default_value = s.spelled(defaults);
+    if (value != default_value && !uses(s.used_by, spec.arch)) return UnusedSwitch{s.name, value, default_value, s.used_by};
+  }
+  return std::nullopt;
+}
+
 Network build_network(const NetworkSpec& spec) { return Network(spec); }
 
 torch::nn::Sequential detail::build_layers(const NetworkSpec& spec) {
@@ -143,6 +197,10 @@ torch::nn::Sequential detail::build_layers(const NetworkSpec& spec) {
   TORCH_CHECK_VALUE(spec.widen_factor >= 1, spec.arch, ": expected widen_factor >= 1 (got ", spec.widen_factor, ")");
   TORCH_CHECK_VALUE(spec.widen_factor == 1 || spec.arch == "dfn-mr", spec.arch,
                     ": widen_factor applies to dfn-mr only (got ", spec.widen_factor, ")");
+  if (const auto unused = unused_switch(spec)) {
+    TORCH_CHECK_VALUE(false, spec.arch, ": expected ", unused->name, " ", unused->default_value, " (got ", unused->value,
+                      "); it applies to ", unused->used_by, " only");
+  }
   const StageBlocks blocks = stage_blocks(spec);
   const ReluMask mask = resolve_relu_mask(spec);
   return e.build(spec, mask, blocks);

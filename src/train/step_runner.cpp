@@ -6,6 +6,7 @@
 #include <c10/util/Exception.h>
 #include <torch/nn/functional/loss.h>
 
+#include <propnet/choices.h>
 #include <propnet/train/device.h>
 
 #include "autocast.h"
@@ -16,7 +17,7 @@ namespace {
 
 namespace F = torch::nn::functional;
 
-bool uses_autocast(const TrainSpec& spec, const c10::Device& device) { return device.is_cuda() && spec.amp != "off"; }
+bool uses_autocast(const TrainSpec& spec, const c10::Device& device) { return device.is_cuda() && spec.amp != Amp::kOff; }
 
 // Adds `scale` x `loss` and the batch's correct count to the device sums (no host sync).
 void accumulate(DeviceSums& sums, const at::Tensor& loss, double scale, const at::Tensor& logits,
@@ -37,7 +38,7 @@ void to_channels_last(models::Network& net) {
   }
 }
 
-c10::ScalarType amp_dtype(const std::string& amp) { return amp == "fp16" ? at::kHalf : at::kBFloat16; }
+c10::ScalarType amp_dtype(Amp amp) { return amp == Amp::kFp16 ? at::kHalf : at::kBFloat16; }
 
 DeviceSums::DeviceSums(const c10::Device& device)
     : loss_sum(at::full({}, 0.0, at::TensorOptions().device(device).dtype(at::kDouble))),
@@ -57,7 +58,7 @@ EagerTrainStep::EagerTrainStep(models::Network net, MultiTensorSGD& optimizer, c
       amp_dtype_(amp_dtype(spec.amp)),
       bn_batch_(spec.bn_batch),
       sync_(sync) {
-  if (autocast_ && spec.amp == "fp16") scaler_ = std::make_unique<LossScaler>(device);
+  if (autocast_ && spec.amp == Amp::kFp16) scaler_ = std::make_unique<LossScaler>(device);
 }
 
 EagerTrainStep::~EagerTrainStep() = default;
@@ -119,14 +120,14 @@ namespace {
 void check_graph_spec(const TrainSpec& spec, const c10::Device& device) {
   TORCH_CHECK_VALUE(device.is_cuda(), "train.cuda_graph: CUDA graphs need a CUDA device (got ", device.str(),
                     "); drop --cuda-graph on CPU");
-  TORCH_CHECK_VALUE(spec.amp != "fp16", "train.cuda_graph: the fp16 loss scaler reads the host every step, "
+  TORCH_CHECK_VALUE(spec.amp != Amp::kFp16, "train.cuda_graph: the fp16 loss scaler reads the host every step, "
                                         "which a graph cannot replay; use --amp bf16 (no scaler) or drop --cuda-graph");
 }
 }  // namespace
 
 std::unique_ptr<StepRunner> make_train_runner(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec,
                                               const c10::Device& device, GradientSync* sync) {
-  TORCH_CHECK_VALUE(device.is_cuda() || spec.amp == "off", "train.amp: \"", spec.amp,
+  TORCH_CHECK_VALUE(device.is_cuda() || spec.amp == Amp::kOff, "train.amp: \"", to_string(spec.amp),
                     "\" needs a CUDA device (got device ", device.str(), "); use --amp off on CPU");
   if (spec.cuda_graph) {
     TORCH_CHECK_VALUE(sync == nullptr, "train.cuda_graph: expected false in a data-parallel run (got true with ",

@@ -92,7 +92,7 @@ SGDOptions sgd_options(const TrainSpec& spec);
 /// Moves `net`'s 4-D parameters to channels_last in place (before building the optimizer).
 void to_channels_last(models::Network& net);
 
-/// The autocast dtype of `spec.amp` ("bf16" or "fp16").
-c10::ScalarType amp_dtype(const std::string& amp);
+/// The autocast dtype of `amp` (kBf16 or kFp16).
+c10::ScalarType amp_dtype(Amp amp);
 
 }  // namespace propnet::train::detail

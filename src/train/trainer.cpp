@@ -276,7 +276,7 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
   const data::Normalizer normalizer(data.mean, data.std);
   const auto augment = data::AugmentOptions().enabled(config.data.augment);
   int64_t batch_size = spec.batch_size;  // per rank
-  if (world > 1 && spec.batch_scope == "global") {
+  if (world > 1 && spec.batch_scope == BatchScope::kGlobal) {
     TORCH_CHECK_VALUE(batch_size % world == 0, "train.batch_size: expected a multiple of the ", world,
                       " ranks, as train.batch_scope is \"global\" (got ", batch_size,
                       "); change it, or set train.batch_scope \"rank\" for ", batch_size, " images per rank");

@@ -34,6 +34,6 @@ expect_usage_error info --net preresnet --depth 111 | grep -q "nearest valid dep
 expect_usage_error info --net preresnet --depth 110 --relu-mask 0112 | grep -q "before_conv1" || fail "mask"
 expect_usage_error info --net nope --depth 110 | grep -q "expected one of" || fail "name"
 expect_usage_error info --depth 110 | grep -q "\-\-net is required" || fail "missing --net"
-expect_usage_error info --net preresnet --depth 110 --shortcut C | grep -q "expected one of A, B" || fail "switch"
+expect_usage_error info --net preresnet --depth 110 --shortcut C | grep -q "expected A or B" || fail "switch"
 expect_usage_error bogus | grep -q "unknown command" || fail "command"
 echo "cli.info: all checks passed"

@@ -7,6 +7,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <propnet/choices.h>
 #include <propnet/config.h>
 #include "support.h"
 
@@ -65,7 +66,7 @@ constexpr const char* kFullConfig = R"({
   "name": "table2/preresnet-110-proportional-c100",
   "network": {"arch": "preresnet", "depth": 110, "variant": "proportional", "classes": 100, "in_channels": 3,
               "widen_factor": 1, "shortcut": "B", "shared_preactivation": false, "shortcut_keeps_relu": true,
-              "bottleneck_stride": "3x3", "final_merge": "double", "plain_indexing": "per-stage",
+              "bottleneck_stride": "first-1x1", "final_merge": "sum", "plain_indexing": "global",
               "conv_init": "fan-out", "bn_eps": 1e-5, "bn_momentum": 0.2},
   "data": {"dataset": "cifar100", "dir": "data/cifar-100-binary", "coarse_labels": false, "subset": 5000,
            "test_subset": 1000, "augment": false, "drop_last": true},
@@ -97,7 +98,7 @@ TEST(ConfigTest, DefaultsAreThePapersProtocol) {  // spec §6
   EXPECT_EQ(c.network.variant, "paired");
   EXPECT_EQ(c.network.num_classes, 10);
   EXPECT_EQ(c.network.in_channels, 3);
-  EXPECT_EQ(c.data.dataset, "cifar10");
+  EXPECT_EQ(c.data.dataset, data::DatasetKind::kCifar10);
   EXPECT_TRUE(c.data.augment);
   EXPECT_THAT(c.seeds, ElementsAre(0));
   EXPECT_EQ(c.out, "runs");
@@ -114,13 +115,10 @@ TEST(ConfigTest, FullConfigFillsEveryField) {
   EXPECT_EQ(c.network.options.shortcut, Shortcut::kB);
   EXPECT_FALSE(c.network.options.shared_preactivation);
   EXPECT_TRUE(c.network.options.shortcut_keeps_relu);
-  EXPECT_EQ(c.network.options.bottleneck_stride, BottleneckStride::kConv3x3);
-  EXPECT_EQ(c.network.options.final_merge, FinalMerge::kDoubleMerge);
-  EXPECT_EQ(c.network.options.plain_indexing, models::PlainIndexing::kPerStage);
   EXPECT_EQ(c.network.options.conv_init, ConvInit::kFanOut);
   EXPECT_EQ(c.network.options.bn_eps, 1e-5);
   EXPECT_EQ(c.network.options.bn_momentum, 0.2);
-  EXPECT_EQ(c.data.dataset, "cifar100");
+  EXPECT_EQ(c.data.dataset, data::DatasetKind::kCifar100);
   EXPECT_EQ(c.data.dir, "data/cifar-100-binary");
   EXPECT_EQ(c.data.subset, 5000);
   EXPECT_EQ(c.data.test_subset, 1000);
@@ -138,17 +136,52 @@ TEST(ConfigTest, FullConfigFillsEveryField) {
   EXPECT_EQ(c.train.eval_batch_size, 250);
   EXPECT_EQ(c.train.checkpoint_every, 5);
   EXPECT_EQ(c.train.log_every, 10);
-  EXPECT_EQ(c.train.device, "cuda:1");
-  EXPECT_EQ(c.train.amp, "bf16");
+  EXPECT_EQ(c.train.device, std::optional<c10::Device>(c10::Device(c10::kCUDA, 1)));
+  EXPECT_EQ(c.train.amp, Amp::kBf16);
   EXPECT_EQ(c.train.channels_last, std::optional<bool>(true));
   EXPECT_TRUE(c.train.cuda_graph);
   EXPECT_TRUE(c.train.deterministic);
   EXPECT_EQ(c.train.threads, 4);
+  EXPECT_EQ(c.train.batch_scope, BatchScope::kRank);
+  EXPECT_EQ(c.train.bn_batch, 32);
   EXPECT_THAT(c.seeds, ElementsAre(0, 1, 2, 3, 4));
   EXPECT_EQ(c.out, "results");
   ASSERT_TRUE(c.paper.has_value());
   EXPECT_EQ(c.paper->mean, 72.19);
   EXPECT_EQ(c.paper->std, 0.31);
+}
+
+// Each family's own switches: the full config above is a preresnet, which uses none of these.
+TEST(ConfigTest, SwitchesAreReadOnTheFamiliesThatUseThem) {
+  auto c = parse(R"({"network": {"arch": "preresnet-bottleneck", "depth": 164, "bottleneck_stride": "3x3"}})");
+  EXPECT_EQ(c.network.options.bottleneck_stride, BottleneckStride::kConv3x3);
+  c = parse(R"({"network": {"arch": "dfn-mr", "depth": 110, "final_merge": "double"}})");
+  EXPECT_EQ(c.network.options.final_merge, FinalMerge::kDoubleMerge);
+  c = parse(R"({"network": {"arch": "plain", "depth": 84, "plain_indexing": "per-stage"}})");
+  EXPECT_EQ(c.network.options.plain_indexing, models::PlainIndexing::kPerStage);
+  const std::string text = to_json(parse(R"({"network": {"arch": "preresnet-bottleneck", "depth": 164,
+                                                          "bottleneck_stride": "3x3"}})"));
+  EXPECT_THAT(text, HasSubstr("\"bottleneck_stride\": \"3x3\""));
+}
+
+// A switch the network does not use would change the run's identity (its config.json) without
+// changing the network, so it is refused, as widen_factor on anything but dfn-mr is.
+TEST(ConfigTest, SwitchesTheNetworkDoesNotUseAreRefused) {
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "final_merge": "double"}})",
+               "config t.json: network.final_merge: expected \"sum\" for \"preresnet\" (got \"double\"); it applies "
+               "to dfn-mr only");
+  expect_error(R"({"network": {"arch": "dfn-mr", "depth": 110, "plain_indexing": "per-stage"}})",
+               "network.plain_indexing: expected \"global\" for \"dfn-mr\" (got \"per-stage\"); it applies to plain only");
+  expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "bottleneck_stride": "3x3"}})",
+               "network.bottleneck_stride: expected \"first-1x1\" for \"preresnet\"");
+  expect_error(R"({"network": {"arch": "preresnet-bottleneck", "depth": 110, "shortcut": "B"}})",
+               "network.shortcut: expected \"A\" for \"preresnet-bottleneck\" (got \"B\"); it applies to preresnet only");
+  expect_error(R"({"network": {"arch": "resnet", "depth": 20, "shared_preactivation": false}})",
+               "network.shared_preactivation: expected true for \"resnet\" (got false); it applies to preresnet, "
+               "preresnet-bottleneck only");
+  // Defaults written out (as every config.json does) are fine, and the switches that apply everywhere too.
+  EXPECT_NO_THROW(parse(R"({"network": {"arch": "plain", "depth": 38, "final_merge": "sum", "shortcut": "A",
+                                        "conv_init": "fan-out", "bn_eps": 1e-5}})"));
 }
 
 TEST(ConfigTest, ClassesAndChannelsFollowTheDataSetUnlessGiven) {
@@ -284,7 +317,7 @@ TEST(ConfigTest, ToJsonRoundTripsEveryField) {
   EXPECT_TRUE(same(parse(text), full)) << text;
   EXPECT_THAT(text, HasSubstr("\n  \"network\": {\n    \"arch\": \"preresnet\",\n"));  // 2-space indent
   EXPECT_THAT(text, HasSubstr("\"milestones\": [150, 225]"));
-  EXPECT_THAT(text, HasSubstr("\"bottleneck_stride\": \"3x3\""));
+  EXPECT_THAT(text, HasSubstr("\"shortcut\": \"B\""));
 
   const ExperimentConfig minimal = parse(R"({"network": {"arch": "dfn-mr", "depth": 110, "relu_mask": "0111"}})");
   const std::string minimal_text = to_json(minimal);
@@ -304,16 +337,13 @@ TEST(ConfigTest, RunFolderConfigWithItsEnvironmentParses) {  // propnet train's 
 }
 
 TEST(ConfigTest, ToJsonWritesEveryKey) {
-  const std::string text = to_json(parse(R"({"network": {"arch": "preresnet", "depth": 110}})"));
-  for (const char* key : {"name", "network", "arch", "depth", "variant", "classes", "in_channels", "widen_factor",
-                          "shortcut", "shared_preactivation", "shortcut_keeps_relu", "bottleneck_stride",
-                          "final_merge", "plain_indexing", "conv_init", "bn_eps", "bn_momentum", "data", "dataset",
-                          "dir", "coarse_labels", "subset", "test_subset", "augment", "drop_last", "train", "epochs",
-                          "batch_size", "lr", "momentum", "nesterov", "weight_decay", "milestone_fractions",
-                          "milestones", "lr_factor", "eval_batch_size", "checkpoint_every", "log_every", "device",
-                          "amp", "channels_last", "cuda_graph", "deterministic", "threads", "seeds", "out", "paper"}) {
-    EXPECT_THAT(text, HasSubstr("\"" + std::string(key) + "\": ")) << key;
+  const std::string text = to_json(parse(R"({"network": {"arch": "preresnet", "depth": 110}, "paper": {"mean": 1}})"));
+  for (const ConfigKey& key : config_keys()) {
+    if (key.path == "network.relu_mask") continue;  // written in place of the variant, when one is given
+    const std::string leaf = key.path.substr(key.path.rfind('.') == std::string::npos ? 0 : key.path.rfind('.') + 1);
+    EXPECT_THAT(text, HasSubstr("\"" + leaf + "\": ")) << key.path;
   }
+  EXPECT_GE(config_keys().size(), 49u);  // every key the config had before the schema became a table
 }
 
 TEST(ConfigTest, OverridesParseNumbersBooleansListsAndStrings) {
@@ -327,7 +357,7 @@ TEST(ConfigTest, OverridesParseNumbersBooleansListsAndStrings) {
   apply_override(c, "train.milestones=[5, 8]");
   EXPECT_THAT(c.train.milestones, ElementsAre(5, 8));
   apply_override(c, "train.device=cuda:1");
-  EXPECT_EQ(c.train.device, "cuda:1");
+  EXPECT_EQ(c.train.device, std::optional<c10::Device>(c10::Device(c10::kCUDA, 1)));
   apply_override(c, "name=2024");  // a string key keeps number-like text as a string
   EXPECT_EQ(c.name, "2024");
   apply_override(c, "seeds=0-2");
@@ -350,7 +380,7 @@ TEST(ConfigTest, OverridesParseNumbersBooleansListsAndStrings) {
 TEST(OverrideTest, DataSetChangeCarriesTheClassCountAlong) {
   ExperimentConfig c = parse(R"({"network": {"arch": "preresnet", "depth": 110}})");
   apply_override(c, "data.dataset=cifar100");
-  EXPECT_EQ(c.data.dataset, "cifar100");
+  EXPECT_EQ(c.data.dataset, data::DatasetKind::kCifar100);
   EXPECT_EQ(c.network.num_classes, 100);
   EXPECT_NO_THROW(validate(c, "flags"));
   apply_override(c, "data.dataset=fashion-mnist");
@@ -397,6 +427,44 @@ TEST(OverrideTest, CrossKeyRulesWaitForValidate) {
   apply_override(c, "train.epochs=4");
   EXPECT_THAT([&] { validate(c, "flags"); },
               ThrowsMessage<c10::ValueError>(HasSubstr("config flags: train.milestones[0]: expected an epoch in [0, 4)")));
+}
+
+// A library caller hands the trainer a TrainSpec without a config file: the same checks apply.
+TEST(ConfigTest, TrainSpecsFromLibraryCallersAreValidated) {
+  TrainSpec spec;
+  EXPECT_NO_THROW(validate(spec));
+  spec.lr = -1;
+  EXPECT_THAT([&] { validate(spec); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("TrainSpec: train.lr: expected a number > 0 (got -1)")));
+  spec = TrainSpec{};
+  spec.amp = static_cast<Amp>(7);  // what `amp = "bf17"` became in the old string API
+  EXPECT_THAT([&] { validate(spec); }, ThrowsMessage<c10::ValueError>(HasSubstr("train.amp")));
+  spec = TrainSpec{};
+  spec.batch_scope = static_cast<BatchScope>(5);
+  EXPECT_THAT([&] { validate(spec); }, ThrowsMessage<c10::ValueError>(HasSubstr("train.batch_scope")));
+  spec = TrainSpec{};
+  spec.device = c10::Device(c10::kMeta);
+  EXPECT_THAT([&] { validate(spec); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("train.device: expected \"auto\", \"cpu\", \"cuda\" or \"cuda:N\" (got \"meta\")")));
+  spec = TrainSpec{};
+  spec.epochs = 10;
+  spec.milestones = {12};
+  EXPECT_THAT([&] { validate(spec); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("TrainSpec: train.milestones[0]: expected an epoch in [0, 10)")));
+  spec = TrainSpec{};
+  spec.device = c10::Device(c10::kCPU);
+  spec.amp = Amp::kBf16;
+  EXPECT_THAT([&] { validate(spec); }, ThrowsMessage<c10::ValueError>(HasSubstr("AMP is CUDA only")));
+}
+
+TEST(ConfigTest, ChoicesAreSpelledFromOneTable) {
+  EXPECT_EQ(to_string(Amp::kBf16), "bf16");
+  EXPECT_EQ(from_string<Amp>("fp16"), std::optional<Amp>(Amp::kFp16));
+  EXPECT_FALSE(from_string<Amp>("bf17").has_value());
+  EXPECT_EQ(spelling_list<data::DatasetKind>(), (std::vector<std::string>{"cifar10", "cifar100", "fashion-mnist"}));
+  EXPECT_EQ(data::dataset_names(), spelling_list<data::DatasetKind>());
+  EXPECT_EQ(to_string(BottleneckStride::kConv3x3), "3x3");
+  EXPECT_THAT([] { to_string(static_cast<Amp>(9)); }, ThrowsMessage<c10::ValueError>(HasSubstr("got the integer 9")));
 }
 
 TEST(ConfigTest, RunNameIsDerivedUnlessGiven) {

@@ -43,7 +43,7 @@ ExperimentConfig toy_config(int64_t epochs) {
   c.network.depth = 8;
   c.network.num_classes = 4;
   c.network.variant = "proportional";
-  c.data.dataset = "cifar10";
+  c.data.dataset = data::DatasetKind::kCifar10;
   c.train.epochs = epochs;
   c.train.batch_size = 32;
   c.train.lr = 0.05;
@@ -188,7 +188,7 @@ TEST(TrainerTest, DivergingSeedFailsAndKeepsTheLastGoodCheckpoint) {
 
 TEST(TrainerTest, AmpNeedsCuda) {
   auto config = toy_config(1);
-  config.train.amp = "bf16";
+  config.train.amp = Amp::kBf16;
   EXPECT_THAT([&] { train_seed(config, 0, toy_dataset(64, 16), torch::kCPU, SeedFiles(test::scratch_dir("amp")), {}); },
               ::testing::ThrowsMessage<c10::ValueError>(HasSubstr("needs a CUDA device")));
 }

@@ -8,6 +8,18 @@
 
 namespace propnet::data {
 
+/// The data sets propnet reads (spelled "cifar10", "cifar100", "fashion-mnist": propnet/choices.h).
+enum class DatasetKind {
+  kCifar10,
+  kCifar100,
+  kFashionMnist,  ///< 28x28 grey images, zero-padded to 32x32.
+};
+
+/// Classes of a data set: 10, or 100 for CIFAR-100 (20 with its coarse labels).
+int64_t classes_of(DatasetKind kind, bool coarse_labels = false);
+/// Image channels: 3, or 1 for Fashion-MNIST.
+int64_t channels_of(DatasetKind kind);
+
 /// One split of a data set, held once in memory (and moved once to the training device).
 ///
 /// `images` is uint8 (N, C, H, W), raw 0-255 pixels, contiguous; `labels` is int64 (N).
@@ -57,11 +69,13 @@ std::vector<std::string> dataset_names();
 
 /// Folder searched when no data folder is given ("" for data sets without a default).
 /// Fashion-MNIST: /usr/share/datasets/fashion-mnist (Debian package dataset-fashion-mnist).
+std::string default_data_dir(DatasetKind kind);
 std::string default_data_dir(const std::string& name);
 
-/// Loads a data set from `dir` (for CIFAR the extracted folder or its parent), validating the
-/// official file sizes and counts. Throws c10::ValueError for an unknown name and c10::Error,
-/// naming the file and the fix, for missing or malformed files.
+/// Loads a data set from `dir` (for CIFAR the extracted folder or its parent; "" = its default
+/// folder), validating the official file sizes and counts. Throws c10::ValueError for an unknown
+/// name and c10::Error, naming the file and the fix, for missing or malformed files.
+Dataset load_dataset(DatasetKind kind, const std::string& dir, const DatasetOptions& options = {});
 Dataset load_dataset(const std::string& name, const std::string& dir, const DatasetOptions& options = {});
 
 /// Per-split statistics of the raw 0-255 pixels, as `propnet data` prints them.

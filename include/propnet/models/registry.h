@@ -1,4 +1,5 @@
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,8 +46,20 @@ std::string resolve_variant_name(const NetworkSpec& spec);
 /// Blocks per stage for `spec.depth`; throws c10::ValueError with the rule and the nearest valid depths.
 StageBlocks stage_blocks(const NetworkSpec& spec);
 
+/// An architecture switch (an `ArchOptions` member) that `spec` sets to a non-default value although
+/// its family does not use it: it would change the run's identity without changing the network.
+struct UnusedSwitch {
+  std::string name;           ///< "final_merge", as the config key.
+  std::string value;          ///< How a config writes the value: "\"double\"", "false".
+  std::string default_value;  ///< "\"sum\"".
+  std::string used_by;        ///< The families that use it: "dfn-mr".
+};
+/// The first such switch of `spec`, or nullopt. `build_network` refuses a spec that has one.
+std::optional<UnusedSwitch> unused_switch(const NetworkSpec& spec);
+
 /// Builds and initialises (spec §6) the network `spec` describes: (B, in_channels, 32, 32) -> (B, num_classes).
-/// Throws c10::ValueError for an unknown name, a bad depth, variant, mask, or class/channel count.
+/// Throws c10::ValueError for an unknown name, a bad depth, variant, mask, class/channel count, or
+/// a switch the family does not use (`unused_switch`).
 Network build_network(const NetworkSpec& spec);
 
 }  // namespace propnet::models

@@ -7,8 +7,13 @@
 
 namespace propnet::train {
 
-/// "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". Throws c10::ValueError for
-/// other text, and when CUDA is asked for but this LibTorch has no CUDA or no device is visible.
+/// The device a run uses: unset ("auto") is CUDA device 0 when available, else the CPU; "cuda"
+/// without an index is device 0. Throws c10::ValueError for devices other than CPU and CUDA, and when
+/// CUDA is asked for but this LibTorch has no CUDA or the device is not visible.
+c10::Device resolve_device(const std::optional<c10::Device>& request);
+/// "auto" (unset), "cpu", "cuda" or "cuda:N"; throws c10::ValueError for other text.
+std::optional<c10::Device> parse_device(const std::string& text);
+/// `resolve_device(parse_device(text))`.
 c10::Device resolve_device(const std::string& text);
 
 /// Whether a run on `device` uses channels_last: `request` when set; unset ("auto"), on for the CPU

@@ -1,0 +1,45 @@
+#include "config_flags.h"
+
+#include <algorithm>
+
+#include "cli.h"
+
+namespace propnet::cli {
+
+bool FlagSelection::contains(const ConfigFlag& flag) const {
+  if (flag.name.empty()) return false;
+  return std::find(groups.begin(), groups.end(), flag.group) != groups.end() ||
+         std::find(flags.begin(), flags.end(), flag.name) != flags.end();
+}
+
+void add_config_flags(cxxopts::Options& options, const FlagSelection& selection) {
+  for (const ConfigKey& key : config_keys()) {
+    const ConfigFlag& flag = key.flag;
+    if (!selection.contains(flag)) continue;
+    if (!flag.takes_value) {
+      options.add_options(flag.group)(flag.name, flag.help);
+    } else if (!flag.implicit_value.empty()) {
+      options.add_options(flag.group)(flag.name, flag.help, cxxopts::value<std::string>()->implicit_value(flag.implicit_value));
+    } else {
+      options.add_options(flag.group)(flag.name, flag.help, cxxopts::value<std::string>());
+    }
+  }
+}
+
+void apply_config_flags(ExperimentConfig& config, const cxxopts::ParseResult& flags, const FlagSelection& selection) {
+  if (flags.count("variant") && flags.count("relu-mask")) throw UsageError("--variant and --relu-mask are exclusive; give one");
+  for (const ConfigKey& key : config_keys()) {
+    const ConfigFlag& flag = key.flag;
+    if (!selection.contains(flag) || !flags.count(flag.name)) continue;
+    apply_flag(config, flag.name, flag.takes_value ? flags[flag.name].as<std::string>() : "");
+  }
+}
+
+FlagSelection network_flags() { return {{flag_groups::kNetwork, flag_groups::kSwitches}, {}}; }
+
+void require_network_flags(const cxxopts::ParseResult& flags) {
+  if (!flags.count("net")) throw UsageError("--net is required (see --list)");
+  if (!flags.count("depth")) throw UsageError("--depth is required");
+}
+
+}  // namespace propnet::cli

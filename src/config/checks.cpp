@@ -1,0 +1,86 @@
+#include "checks.h"
+
+#include <propnet/choices.h>
+#include <propnet/models/registry.h>
+
+namespace propnet::config_detail {
+namespace {
+
+// Runs `check`, reporting its c10::ValueError at `where` (the registry's own messages, with a key path).
+template <typename Fn>
+void rethrow_at(const Where& where, Fn&& check) {
+  try {
+    check();
+  } catch (const c10::ValueError& e) {
+    fail(where, e.msg());
+  }
+}
+
+}  // namespace
+
+void check_fields(const ExperimentConfig& config, const Namer& where) {
+  for (const Field& f : fields()) {
+    if (f.is_object() || !f.check) continue;
+    if (f.omitted && f.omitted(config)) continue;
+    if (parent_of(f.key.path) == "paper" && !config.paper) continue;
+    f.check(config, where(f.key.path));
+  }
+}
+
+void check_train_rules(const TrainSpec& t, const Namer& where) {
+  for (size_t i = 0; i < t.milestones.size(); ++i) {
+    if (t.milestones[i] >= t.epochs) {
+      fail(where("train.milestones").element(i), "expected an epoch in [0, ", t.epochs, ") = [0, train.epochs) (got ",
+           t.milestones[i], "); change train.milestones or use train.milestone_fractions");
+    }
+  }
+  if (t.nesterov && !(t.momentum > 0)) {
+    fail(where("train.nesterov"), "expected false when train.momentum is 0 (got true); Nesterov needs momentum > 0");
+  }
+  const bool cpu = t.device && t.device->is_cpu();
+  if (t.amp != Amp::kOff && cpu) {
+    fail(where("train.amp"), "expected \"off\" on train.device \"cpu\" (got ", quoted(to_string(t.amp)),
+         "); AMP is CUDA only");
+  }
+  if (t.cuda_graph && cpu) {
+    fail(where("train.cuda_graph"), "expected false on train.device \"cpu\" (got true); CUDA graphs are CUDA only");
+  }
+  if (t.cuda_graph && t.amp == Amp::kFp16) {
+    fail(where("train.cuda_graph"), "expected false with train.amp \"fp16\" (got true): the fp16 loss scaler reads "
+         "the host every step; use train.amp \"bf16\"");
+  }
+}
+
+void check_cross(const ExperimentConfig& c, const Namer& where) {
+  const models::NetworkSpec& n = c.network;
+  // The registry's own checks, so a bad name, depth, mask or switch fails before any data is read.
+  rethrow_at(where("network.arch"), [&] { models::network_info(n.arch); });
+  rethrow_at(where("network.depth"), [&] { models::stage_blocks(n); });
+  rethrow_at(where(n.relu_mask.empty() ? "network.variant" : "network.relu_mask"), [&] { models::resolve_relu_mask(n); });
+  if (n.widen_factor != 1 && n.arch != "dfn-mr") {
+    fail(where("network.widen_factor"), "expected 1 for ", quoted(n.arch), " (got ", n.widen_factor,
+         "); only dfn-mr widens");
+  }
+  if (const auto unused = models::unused_switch(n)) {
+    fail(where("network." + unused->name), "expected ", unused->default_value, " for ", quoted(n.arch), " (got ",
+         unused->value, "); it applies to ", unused->used_by, " only");
+  }
+
+  const DataSpec& d = c.data;
+  if (d.coarse_labels && d.dataset != data::DatasetKind::kCifar100) {
+    fail(where("data.coarse_labels"), "expected false for ", quoted(to_string(d.dataset)), " (got true); cifar100 only");
+  }
+  const int64_t classes = data::classes_of(d.dataset, d.coarse_labels);
+  if (n.num_classes != classes) {
+    fail(where("network.classes"), "expected ", classes, " for ", quoted(to_string(d.dataset)),
+         d.coarse_labels ? " with coarse labels" : "", " (got ", n.num_classes, ")");
+  }
+  const int64_t channels = data::channels_of(d.dataset);
+  if (n.in_channels != channels) {
+    fail(where("network.in_channels"), "expected ", channels, " for ", quoted(to_string(d.dataset)), " (got ",
+         n.in_channels, ")");
+  }
+  check_train_rules(c.train, where);
+}
+
+}  // namespace propnet::config_detail

@@ -1,0 +1,211 @@
+#include "fields.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace propnet::config_detail {
+namespace {
+
+int64_t as_integer(const Json& v, const Where& where) {
+  if (!v.is_number_integer()) fail(where, "expected an integer (got ", shown(v), ")");
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    fail(where, "expected a 64-bit integer (got ", shown(v), ")");
+  }
+  return v.get<int64_t>();
+}
+
+double as_number(const Json& v, const Where& where) {
+  if (!v.is_number()) fail(where, "expected a number (got ", shown(v), ")");
+  const double value = v.get<double>();
+  if (!std::isfinite(value)) fail(where, "expected a finite number (got ", shown(v), ")");
+  return value;
+}
+
+Field basic(std::string path, std::string type, std::string allowed, std::string doc) {
+  Field f;
+  f.key.path = std::move(path);
+  f.key.type = std::move(type);
+  f.key.allowed = std::move(allowed);
+  f.key.doc = std::move(doc);
+  return f;
+}
+
+}  // namespace
+
+std::string as_string(const Json& v, const Where& where) {
+  if (!v.is_string()) fail(where, "expected a string (got ", shown(v), ")");
+  return v.get<std::string>();
+}
+
+bool Range::contains(double v) const {
+  if (lo && (lo_open ? !(v > *lo) : !(v >= *lo))) return false;
+  if (hi && (hi_open ? !(v < *hi) : !(v <= *hi))) return false;
+  return true;
+}
+
+std::string Range::text() const {
+  if (lo && hi) {
+    return "in " + std::string(lo_open ? "(" : "[") + number(*lo) + ", " + number(*hi) + (hi_open ? ")" : "]") + unit;
+  }
+  if (lo) return (lo_open ? "> " : ">= ") + number(*lo) + unit;
+  if (hi) return (hi_open ? "< " : "<= ") + number(*hi) + unit;
+  return "";
+}
+
+Range above(double lo) { return Range{lo, std::nullopt, true, false}; }
+Range at_least(double lo) { return Range{lo, std::nullopt, false, false}; }
+Range between(double lo, double hi, bool lo_open, bool hi_open) { return Range{lo, hi, lo_open, hi_open}; }
+
+Field object(std::string path, std::string doc) { return basic(std::move(path), "object", "", std::move(doc)); }
+
+Field text(std::string path, Member<std::string> member, std::string doc, Check<std::string> check) {
+  Field f = basic(std::move(path), "string", "", std::move(doc));
+  f.string_valued = true;
+  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) { member(c) = as_string(v, where); };
+  f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
+  if (check) f.check = [member, check](const ExperimentConfig& c, const Where& where) { check(get(member, c), where); };
+  return f;
+}
+
+Field integer(std::string path, Member<int64_t> member, int64_t min, std::string doc) {
+  Field f = basic(std::move(path), "integer", ">= " + std::to_string(min), std::move(doc));
+  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) { member(c) = as_integer(v, where); };
+  f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
+  f.check = [member, min](const ExperimentConfig& c, const Where& where) {
+    const int64_t value = get(member, c);
+    if (value < min) fail(where, "expected an integer >= ", min, " (got ", value, ")");
+  };
+  return f;
+}
+
+Field number(std::string path, Member<double> member, Range range, std::string doc) {
+  Field f = basic(std::move(path), "number", range.text(), std::move(doc));
+  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) { member(c) = as_number(v, where); };
+  f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
+  f.check = [member, range](const ExperimentConfig& c, const Where& where) {
+    const double value = get(member, c);
+    if (!range.contains(value)) fail(where, "expected ", range.what, " ", range.text(), " (got ", number(value), ")", range.hint);
+  };
+  return f;
+}
+
+Field boolean(std::string path, Member<bool> member, std::string doc) {
+  Field f = basic(std::move(path), "bool", "true, false", std::move(doc));
+  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
+    if (!v.is_boolean()) fail(where, "expected true or false (got ", shown(v), ")");
+    member(c) = v.get<bool>();
+  };
+  f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
+  return f;
+}
+
+Field bool_or_auto(std::string path, Member<std::optional<bool>> member, std::string doc) {
+  Field f = basic(std::move(path), "choice", "true, false, \"auto\"", std::move(doc));
+  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
+    if (v.is_string() && v.get<std::string>() == "auto") {
+      member(c).reset();
+    } else if (v.is_boolean()) {
+      member(c) = v.get<bool>();
+    } else {
+      fail(where, "expected true, false or \"auto\" (got ", shown(v), ")");
+    }
+  };
+  f.value = [member](const ExperimentConfig& c) {
+    const auto& value = get(member, c);
+    return value ? Json(*value) : Json("auto");
+  };
+  return f;
+}
+
+Field device(std::string path, Member<std::optional<c10::Device>> member, std::string doc) {
+  Field f = basic(std::move(path), "string", "\"auto\", \"cpu\", \"cuda\", \"cuda:N\"", std::move(doc));
+  f.string_valued = true;
+  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
+    const std::string text = as_string(v, where);
+    if (text == "auto") {
+      member(c).reset();
+    } else if (text == "cpu") {
+      member(c) = c10::Device(c10::kCPU);
+    } else if (text == "cuda") {
+      member(c) = c10::Device(c10::kCUDA);
+    } else if (text.rfind("cuda:", 0) == 0 && text.size() > 5 && text.size() <= 8 &&
+               text.find_first_not_of("0123456789", 5) == std::string::npos) {
+      member(c) = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(std::stoi(text.substr(5))));
+    } else {
+      fail(where, "expected \"auto\", \"cpu\", \"cuda\" or \"cuda:N\" (got ", quoted(text), ")");
+    }
+  };
+  f.value = [member](const ExperimentConfig& c) {
+    const auto& value = get(member, c);
+    return Json(value ? value->str() : "auto");
+  };
+  f.check = [member](const ExperimentConfig& c, const Where& where) {  // library callers may build any Device
+    const auto& value = get(member, c);
+    if (value && !value->is_cpu() && !value->is_cuda()) {
+      fail(where, "expected \"auto\", \"cpu\", \"cuda\" or \"cuda:N\" (got ", quoted(value->str()), ")");
+    }
+  };
+  return f;
+}
+
+Field number_list(std::string path, Member<std::vector<double>> member, std::string allowed, std::string doc,
+                  Check<std::vector<double>> check) {
+  Field f = basic(std::move(path), "list", std::move(allowed), std::move(doc));
+  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
+    if (!v.is_array()) fail(where, "expected a list of numbers (got ", shown(v), ")");
+    std::vector<double> values;
+    for (size_t i = 0; i < v.size(); ++i) values.push_back(as_number(v[i], where.element(i)));
+    member(c) = std::move(values);
+  };
+  f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
+  f.check = [member, check](const ExperimentConfig& c, const Where& where) { check(get(member, c), where); };
+  return f;
+}
+
+Field integer_list(std::string path, Member<std::vector<int64_t>> member, std::string allowed, std::string doc,
+                   Check<std::vector<int64_t>> check) {
+  Field f = basic(std::move(path), "list", std::move(allowed), std::move(doc));
+  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
+    if (!v.is_array()) fail(where, "expected a list of integers (got ", shown(v), ")");
+    std::vector<int64_t> values;
+    for (size_t i = 0; i < v.size(); ++i) values.push_back(as_integer(v[i], where.element(i)));
+    member(c) = std::move(values);
+  };
+  f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
+  f.check = [member, check](const ExperimentConfig& c, const Where& where) { check(get(member, c), where); };
+  return f;
+}
+
+Field seeds(std::string path, Member<std::vector<int64_t>> member, std::string doc) {
+  Field f = basic(std::move(path), "seeds", "non-negative, unique integers", std::move(doc));
+  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
+    if (v.is_string()) {
+      member(c) = seeds_from_text(v.get<std::string>(), where.prefix);
+    } else if (v.is_number_integer()) {
+      member(c) = {as_integer(v, where)};
+    } else if (v.is_array()) {
+      std::vector<int64_t> values;
+      for (size_t i = 0; i < v.size(); ++i) values.push_back(as_integer(v[i], where.element(i)));
+      member(c) = std::move(values);
+    } else {
+      fail(where, "expected a list of integers or a string like \"0-4\" (got ", shown(v), ")");
+    }
+  };
+  f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
+  f.check = [member](const ExperimentConfig& c, const Where& where) {
+    const auto& values = get(member, c);
+    if (values.empty()) fail(where, "expected at least one seed (got [])");
+    std::vector<int64_t> seen;
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (values[i] < 0) fail(where.element(i), "expected a non-negative seed (got ", values[i], ")");
+      if (std::find(seen.begin(), seen.end(), values[i]) != seen.end()) {
+        fail(where.element(i), "expected unique seeds (got ", values[i], " twice)");
+      }
+      seen.push_back(values[i]);
+    }
+  };
+  return f;
+}
+
+}  // namespace propnet::config_detail
