@@ -40,10 +40,10 @@ void check_train_rules(const TrainSpec& t, const Namer& where) {
   const bool cpu = t.device && t.device->is_cpu();
   if (t.amp != Amp::kOff && cpu) {
     fail(where("train.amp"), "expected \"off\" on train.device \"cpu\" (got ", quoted(to_string(t.amp)),
-         "); AMP is CUDA only");
+         "); AMP needs a CUDA device");
   }
   if (t.cuda_graph && cpu) {
-    fail(where("train.cuda_graph"), "expected false on train.device \"cpu\" (got true); CUDA graphs are CUDA only");
+    fail(where("train.cuda_graph"), "expected false on train.device \"cpu\" (got true); CUDA graphs need a CUDA device");
   }
   if (t.cuda_graph && t.amp == Amp::kFp16) {
     fail(where("train.cuda_graph"), "expected false with train.amp \"fp16\" (got true): the fp16 loss scaler reads "

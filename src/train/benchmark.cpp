@@ -8,21 +8,20 @@
 #include <numeric>
 #include <vector>
 
-#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/ops/randint.h>
 #include <ATen/ops/randn.h>
 #include <c10/util/Exception.h>
+#include <torch/nn/modules/container/any.h>
 #include <torch/utils.h>
 
 #include <propnet/models/network.h>
 #include <propnet/models/summary.h>
 #include <propnet/runtime.h>
 #include <propnet/train/device.h>
-#include <propnet/train/sgd.h>
 
 #include "../cuda/cuda_info.h"
-#include "step_runner.h"
+#include "setup.h"
 
 namespace propnet::train {
 namespace {
@@ -49,18 +48,14 @@ TrainBenchResult benchmark_training(const models::NetworkSpec& network, const Tr
   TORCH_CHECK_VALUE(options.steps() >= 1, "bench: expected steps >= 1 (got ", options.steps(), ")");
   TORCH_CHECK_VALUE(options.warmup() >= 0, "bench: expected warmup >= 0 (got ", options.warmup(), ")");
   TORCH_CHECK_VALUE(spec.batch_size >= 1, "bench: expected batch size >= 1 (got ", spec.batch_size, ")");
-  if (device.is_cuda()) {
-    at::globalContext().setBenchmarkCuDNN(!spec.deterministic);
-    at::globalContext().setDeterministicCuDNN(spec.deterministic);
-  }
+  validate(spec);
   torch::manual_seed(0);
   models::Network net(network);
-  net->to(device);
-  const bool channels_last = resolve_channels_last(spec.channels_last, device);
-  if (channels_last) detail::to_channels_last(net);
+  detail::TrainingSetup setup(detail::Model::of(torch::nn::AnyModule(net)), spec, device);
+  setup.make_runners();
+  const bool channels_last = setup.channels_last();
   net->train();
-  MultiTensorSGD optimizer(net->parameters(), detail::sgd_options(spec));
-  const auto step = detail::make_train_runner(net, optimizer, spec, device);
+  detail::StepRunner* const step = &setup.train_step();
 
   const auto on_device = at::TensorOptions().device(device);
   at::Tensor images = at::randn({spec.batch_size, network.in_channels, 32, 32}, on_device);

@@ -5,6 +5,7 @@
 #include <ATen/ops/full.h>
 #include <c10/util/Exception.h>
 #include <torch/nn/functional/loss.h>
+#include <torch/nn/modules/container/any.h>
 
 #include <propnet/choices.h>
 #include <propnet/train/device.h>
@@ -28,14 +29,10 @@ void accumulate(DeviceSums& sums, const at::Tensor& loss, double scale, const at
 
 }  // namespace
 
-SGDOptions sgd_options(const TrainSpec& spec) {
-  return SGDOptions(spec.lr).momentum(spec.momentum).nesterov(spec.nesterov).weight_decay(spec.weight_decay);
-}
-
-void to_channels_last(models::Network& net) {
-  for (auto& p : net->parameters()) {
-    if (p.dim() == 4) p.set_data(train::to_channels_last(p.data()));
-  }
+Model Model::of(torch::nn::AnyModule any) {
+  auto shared = std::make_shared<torch::nn::AnyModule>(std::move(any));
+  TORCH_CHECK_VALUE(!shared->is_empty(), "Trainer: expected a module (got an empty AnyModule)");
+  return {shared->ptr(), [shared](const at::Tensor& x) { return shared->forward(x); }};
 }
 
 c10::ScalarType amp_dtype(Amp amp) { return amp == Amp::kFp16 ? at::kHalf : at::kBFloat16; }
@@ -49,10 +46,10 @@ void DeviceSums::reset(double loss, int64_t count) {
   correct.fill_(count);
 }
 
-EagerTrainStep::EagerTrainStep(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec,
+EagerTrainStep::EagerTrainStep(Model model, MultiTensorSGD& optimizer, const TrainSpec& spec,
                                const c10::Device& device, std::shared_ptr<DeviceSums> sums, GradientSync* sync)
     : StepRunner(sums ? std::move(sums) : std::make_shared<DeviceSums>(device)),
-      net_(std::move(net)),
+      model_(std::move(model)),
       optimizer_(optimizer),
       autocast_(uses_autocast(spec, device)),
       amp_dtype_(amp_dtype(spec.amp)),
@@ -75,13 +72,13 @@ void EagerTrainStep::run(const at::Tensor& images, const at::Tensor& labels) {
       const int64_t chunks = (n + bn_batch_ - 1) / bn_batch_;
       std::vector<at::Tensor> parts, part_labels;
       for (int64_t c = 0; c < chunks; ++c) {
-        parts.push_back(net_->forward(images.slice(0, c, n, chunks)));
+        parts.push_back(model_.forward(images.slice(0, c, n, chunks)));
         part_labels.push_back(labels.slice(0, c, n, chunks));
       }
       logits = at::cat(parts);
       targets = at::cat(part_labels);
     } else {
-      logits = net_->forward(images);
+      logits = model_.forward(images);
     }
     loss = F::cross_entropy(logits.to(at::kFloat), targets);
   }
@@ -98,10 +95,10 @@ void EagerTrainStep::run(const at::Tensor& images, const at::Tensor& labels) {
   accumulate(*sums_, loss, static_cast<double>(images.size(0)), logits, targets);
 }
 
-EagerEvalStep::EagerEvalStep(models::Network net, const TrainSpec& spec, const c10::Device& device,
+EagerEvalStep::EagerEvalStep(Model model, const TrainSpec& spec, const c10::Device& device,
                              std::shared_ptr<DeviceSums> sums)
     : StepRunner(sums ? std::move(sums) : std::make_shared<DeviceSums>(device)),
-      net_(std::move(net)),
+      model_(std::move(model)),
       autocast_(uses_autocast(spec, device)),
       amp_dtype_(amp_dtype(spec.amp)) {}
 
@@ -110,7 +107,7 @@ void EagerEvalStep::run(const at::Tensor& images, const at::Tensor& labels) {
   at::Tensor logits;
   {
     AutocastScope scope(autocast_, amp_dtype_);
-    logits = net_->forward(images).to(at::kFloat);
+    logits = model_.forward(images).to(at::kFloat);
   }
   accumulate(*sums_, F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kSum)), 1.0,
              logits, labels);
@@ -125,7 +122,7 @@ void check_graph_spec(const TrainSpec& spec, const c10::Device& device) {
 }
 }  // namespace
 
-std::unique_ptr<StepRunner> make_train_runner(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec,
+std::unique_ptr<StepRunner> make_train_runner(Model model, MultiTensorSGD& optimizer, const TrainSpec& spec,
                                               const c10::Device& device, GradientSync* sync) {
   TORCH_CHECK_VALUE(device.is_cuda() || spec.amp == Amp::kOff, "train.amp: \"", to_string(spec.amp),
                     "\" needs a CUDA device (got device ", device.str(), "); use --amp off on CPU");
@@ -134,17 +131,17 @@ std::unique_ptr<StepRunner> make_train_runner(models::Network net, MultiTensorSG
                       sync ? sync->group()->world_size() : 1, " ranks); the gradient all-reduce runs eagerly, "
                       "drop --cuda-graph");
     check_graph_spec(spec, device);
-    return make_cuda_graph_train_runner(std::move(net), optimizer, spec, device);
+    return make_cuda_graph_train_runner(std::move(model), optimizer, spec, device);
   }
-  return std::make_unique<EagerTrainStep>(std::move(net), optimizer, spec, device, nullptr, sync);
+  return std::make_unique<EagerTrainStep>(std::move(model), optimizer, spec, device, nullptr, sync);
 }
 
-std::unique_ptr<StepRunner> make_eval_runner(models::Network net, const TrainSpec& spec, const c10::Device& device) {
+std::unique_ptr<StepRunner> make_eval_runner(Model model, const TrainSpec& spec, const c10::Device& device) {
   if (spec.cuda_graph) {
     check_graph_spec(spec, device);
-    return make_cuda_graph_eval_runner(std::move(net), spec, device);
+    return make_cuda_graph_eval_runner(std::move(model), spec, device);
   }
-  return std::make_unique<EagerEvalStep>(std::move(net), spec, device);
+  return std::make_unique<EagerEvalStep>(std::move(model), spec, device);
 }
 
 }  // namespace propnet::train::detail

@@ -1,19 +1,32 @@
 #pragma once
 // One training or evaluation step on a batch, eager or replayed from a CUDA graph. The trainer and
-// the benchmark share it; the CUDA graph runners live in src/cuda/ and exist only in CUDA builds.
+// the benchmark share it; the CUDA graph runners (graph_step_cuda.cpp) exist only in CUDA builds.
+#include <functional>
 #include <memory>
 
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 
 #include <propnet/config.h>
-#include <propnet/models/network.h>
 #include <propnet/train/sgd.h>
+
+namespace torch::nn {
+class AnyModule;
+class Module;
+}  // namespace torch::nn
 
 namespace propnet::train::detail {
 
 class LossScaler;
 class GradientSync;
+
+/// What the trainer trains: a module and its forward, (B, C, H, W) images -> (B, classes) logits.
+struct Model {
+  std::shared_ptr<torch::nn::Module> module;
+  std::function<at::Tensor(const at::Tensor&)> forward;
+  /// The module inside `any` (shared, not copied) and a forward through it.
+  static Model of(torch::nn::AnyModule any);
+};
 
 /// Running sums of a pass, kept on the device so that a step never waits for the host.
 struct DeviceSums {
@@ -43,7 +56,7 @@ class StepRunner {
 /// the ranks between backward and the update.
 class EagerTrainStep : public StepRunner {
  public:
-  EagerTrainStep(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec, const c10::Device& device,
+  EagerTrainStep(Model model, MultiTensorSGD& optimizer, const TrainSpec& spec, const c10::Device& device,
                  std::shared_ptr<DeviceSums> sums = nullptr, GradientSync* sync = nullptr);
   ~EagerTrainStep() override;
   void run(const at::Tensor& images, const at::Tensor& labels) override;
@@ -51,7 +64,7 @@ class EagerTrainStep : public StepRunner {
   std::shared_ptr<DeviceSums> shared_sums() const { return sums_; }
 
  private:
-  models::Network net_;
+  Model model_;
   MultiTensorSGD& optimizer_;
   bool autocast_;
   c10::ScalarType amp_dtype_;
@@ -63,13 +76,13 @@ class EagerTrainStep : public StepRunner {
 /// Forward and loss under NoGradGuard; the caller puts the network in eval mode.
 class EagerEvalStep : public StepRunner {
  public:
-  EagerEvalStep(models::Network net, const TrainSpec& spec, const c10::Device& device,
+  EagerEvalStep(Model model, const TrainSpec& spec, const c10::Device& device,
                 std::shared_ptr<DeviceSums> sums = nullptr);
   void run(const at::Tensor& images, const at::Tensor& labels) override;
   std::shared_ptr<DeviceSums> shared_sums() const { return sums_; }
 
  private:
-  models::Network net_;
+  Model model_;
   bool autocast_;
   c10::ScalarType amp_dtype_;
 };
@@ -77,20 +90,15 @@ class EagerEvalStep : public StepRunner {
 /// The runner `spec` asks for: a CUDA graph one when `spec.cuda_graph` (CUDA devices only), else eager.
 /// Throws c10::ValueError for combinations that cannot work (graphs on CPU or in a CPU-only build,
 /// graphs with the host-synced fp16 loss scaler, graphs with a gradient all-reduce `sync`).
-std::unique_ptr<StepRunner> make_train_runner(models::Network net, MultiTensorSGD& optimizer, const TrainSpec& spec,
+std::unique_ptr<StepRunner> make_train_runner(Model model, MultiTensorSGD& optimizer, const TrainSpec& spec,
                                               const c10::Device& device, GradientSync* sync = nullptr);
-std::unique_ptr<StepRunner> make_eval_runner(models::Network net, const TrainSpec& spec, const c10::Device& device);
+std::unique_ptr<StepRunner> make_eval_runner(Model model, const TrainSpec& spec, const c10::Device& device);
 
-/// Defined in src/cuda/graph_step_cuda.cpp (CUDA builds) or graph_step_none.cpp (which throws).
-std::unique_ptr<StepRunner> make_cuda_graph_train_runner(models::Network net, MultiTensorSGD& optimizer,
+/// Defined in graph_step_cuda.cpp (CUDA builds) or graph_step_none.cpp (which throws).
+std::unique_ptr<StepRunner> make_cuda_graph_train_runner(Model model, MultiTensorSGD& optimizer,
                                                          const TrainSpec& spec, const c10::Device& device);
-std::unique_ptr<StepRunner> make_cuda_graph_eval_runner(models::Network net, const TrainSpec& spec,
+std::unique_ptr<StepRunner> make_cuda_graph_eval_runner(Model model, const TrainSpec& spec,
                                                         const c10::Device& device);
-
-/// The optimizer settings of `spec` (lr, momentum, Nesterov, weight decay).
-SGDOptions sgd_options(const TrainSpec& spec);
-/// Moves `net`'s 4-D parameters to channels_last in place (before building the optimizer).
-void to_channels_last(models::Network& net);
 
 /// The autocast dtype of `amp` (kBf16 or kFp16).
 c10::ScalarType amp_dtype(Amp amp);

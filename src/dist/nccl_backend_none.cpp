@@ -1,7 +1,7 @@
 // CPU-only builds: no NCCL. Group::create refuses CUDA groups before this is reached.
 #include <c10/util/Exception.h>
 
-#include "../dist/backend.h"
+#include "backend.h"
 
 namespace propnet::dist {
 

@@ -8,8 +8,8 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include "../train/autocast.h"
-#include "../train/step_runner.h"
+#include "autocast.h"
+#include "step_runner.h"
 
 namespace propnet::train::detail {
 namespace {
@@ -97,17 +97,17 @@ constexpr int kEvalWarmupSteps = 1;
 
 }  // namespace
 
-std::unique_ptr<StepRunner> make_cuda_graph_train_runner(models::Network net, MultiTensorSGD& optimizer,
+std::unique_ptr<StepRunner> make_cuda_graph_train_runner(Model model, MultiTensorSGD& optimizer,
                                                          const TrainSpec& spec, const c10::Device& device) {
-  auto eager = std::make_unique<EagerTrainStep>(std::move(net), optimizer, spec, device);
+  auto eager = std::make_unique<EagerTrainStep>(std::move(model), optimizer, spec, device);
   auto sums = eager->shared_sums();
   return std::make_unique<GraphedRunner>(std::move(eager), std::move(sums), spec.batch_size, kTrainWarmupSteps,
                                          device, [&optimizer] { return optimizer.lr(); });
 }
 
-std::unique_ptr<StepRunner> make_cuda_graph_eval_runner(models::Network net, const TrainSpec& spec,
+std::unique_ptr<StepRunner> make_cuda_graph_eval_runner(Model model, const TrainSpec& spec,
                                                         const c10::Device& device) {
-  auto eager = std::make_unique<EagerEvalStep>(std::move(net), spec, device);
+  auto eager = std::make_unique<EagerEvalStep>(std::move(model), spec, device);
   auto sums = eager->shared_sums();
   return std::make_unique<GraphedRunner>(std::move(eager), std::move(sums), spec.eval_batch_size, kEvalWarmupSteps,
                                          device, [] { return 0.0; });

@@ -1,7 +1,7 @@
 // CPU-only LibTorch: there are no CUDA graphs to capture.
 #include <c10/util/Exception.h>
 
-#include "../train/step_runner.h"
+#include "step_runner.h"
 
 namespace propnet::train::detail {
 namespace {
@@ -11,12 +11,12 @@ namespace {
 }
 }  // namespace
 
-std::unique_ptr<StepRunner> make_cuda_graph_train_runner(models::Network, MultiTensorSGD&, const TrainSpec&,
+std::unique_ptr<StepRunner> make_cuda_graph_train_runner(Model, MultiTensorSGD&, const TrainSpec&,
                                                          const c10::Device&) {
   no_cuda();
 }
 
-std::unique_ptr<StepRunner> make_cuda_graph_eval_runner(models::Network, const TrainSpec&, const c10::Device&) {
+std::unique_ptr<StepRunner> make_cuda_graph_eval_runner(Model, const TrainSpec&, const c10::Device&) {
   no_cuda();
 }
 

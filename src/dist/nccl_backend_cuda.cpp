@@ -2,7 +2,7 @@
 #include <c10/cuda/CUDAFunctions.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 
-#include "../dist/backend.h"
+#include "backend.h"
 
 namespace propnet::dist {
 
