@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include <c10/util/Exception.h>
 #include <fmt/format.h>
 
 #include <propnet/atomic_file.h>
@@ -26,11 +27,21 @@ nlohmann::json summarize_run(const std::filesystem::path& run_dir, const Experim
     const train::SeedFiles files(dir);
     nlohmann::json seed{{"seed", seed_of_folder(dir)}};
     std::vector<train::EpochMetrics> metrics;
-    if (std::filesystem::exists(files.checkpoint)) metrics = train::read_checkpoint_metrics(files.checkpoint);
+    std::string unreadable;  // a damaged checkpoint makes its seed "unreadable", not the summary fail
+    try {
+      if (std::filesystem::exists(files.checkpoint) || std::filesystem::exists(files.previous_checkpoint)) {
+        metrics = train::read_checkpoint_metrics(files.checkpoint);
+      }
+    } catch (const c10::Error& e) {
+      unreadable = e.what_without_backtrace();
+    }
     seed["epochs_completed"] = metrics.size();
     if (!metrics.empty()) seed["final_test_acc"] = metrics.back().test_acc;
     const auto failed = dir / kFailedMarker;
-    if (std::filesystem::exists(failed)) {
+    if (!unreadable.empty()) {
+      seed["status"] = "unreadable";
+      seed["message"] = unreadable;
+    } else if (std::filesystem::exists(failed)) {
       std::ifstream in(failed);
       std::string reason((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       seed["status"] = "failed";

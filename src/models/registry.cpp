@@ -8,7 +8,7 @@
 #include <propnet/choices.h>
 
 #include <propnet/nn/basic_block.h>
-#include <propnet/nn/layers.h>
+#include "../nn/layers.h"
 #include <propnet/nn/merge_and_run.h>
 #include <propnet/nn/preact_block.h>
 #include <propnet/nn/preact_bottleneck.h>

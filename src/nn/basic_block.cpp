@@ -2,8 +2,8 @@
 
 #include <c10/util/Exception.h>
 
-#include <propnet/nn/layers.h>
-#include <propnet/nn/op_counter.h>
+#include "layers.h"
+#include "ops.h"
 
 namespace propnet {
 

@@ -1,4 +1,4 @@
-#include <propnet/nn/layers.h>
+#include "layers.h"
 
 namespace propnet::detail {
 
@@ -17,7 +17,7 @@ torch::nn::BatchNorm2d make_bn(int64_t channels, double eps, double momentum) {
 
 #include <c10/util/Exception.h>
 
-#include <propnet/nn/op_counter.h>
+#include "ops.h"
 
 namespace propnet::detail {
 

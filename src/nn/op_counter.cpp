@@ -1,5 +1,7 @@
 #include <propnet/nn/op_counter.h>
 
+#include "ops.h"
+
 #include <ATen/ops/relu.h>
 #include <c10/util/Exception.h>
 #include <torch/nn/modules/conv.h>

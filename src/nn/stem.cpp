@@ -3,8 +3,8 @@
 #include <c10/util/Exception.h>
 #include <torch/nn/modules/linear.h>
 
-#include <propnet/nn/layers.h>
-#include <propnet/nn/op_counter.h>
+#include "layers.h"
+#include "ops.h"
 
 namespace propnet {
 

@@ -2,7 +2,7 @@
 // format. Built from slice + constant_pad_nd instead, its backward (slice_backward) allocates an NCHW
 // gradient, which in a channels_last network turns the residual sums and batch norms at every stage
 // boundary into layout conversions.
-#include <propnet/nn/layers.h>
+#include "layers.h"
 
 #include <ATen/ops/empty.h>
 #include <c10/util/Exception.h>

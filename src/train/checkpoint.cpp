@@ -140,11 +140,12 @@ std::optional<Restored> load_checkpoint(const SeedFiles& files, torch::nn::Modul
     why = "is not readable (" + damage_of(files.checkpoint) + ")";
   }
   torch::serialize::InputArchive archive;
-  open_archive(archive, files.previous_checkpoint, "checkpoint", kCheckpointAdvice);
+  TORCH_CHECK(try_open(archive, files.previous_checkpoint), "\"", files.checkpoint.string(), "\" ", why, " and \"",
+              files.previous_checkpoint.string(), "\" is not a readable checkpoint either (", damage_of(files.previous_checkpoint),
+              "); move them away to start this seed afresh");
   Restored restored{load_into(archive, files.previous_checkpoint, module, optimizer, hook), ""};
   restored.note = files.checkpoint.filename().string() + " " + why + "; resuming from " +
-                  files.previous_checkpoint.filename().string() + " (" +
-                  std::to_string(restored.progress.epoch) + " epochs done) instead";
+                  files.previous_checkpoint.filename().string() + ", the checkpoint before it";
   return restored;
 }
 

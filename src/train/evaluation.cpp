@@ -59,9 +59,4 @@ EvalResult evaluate(torch::nn::AnyModule module, const data::Split& split, const
                                resolve_channels_last(precision.channels_last, split.images.device()));
 }
 
-EvalResult evaluate(models::Network& net, const data::Split& split, const data::Normalizer& normalizer,
-                    int64_t batch_size, const TrainSpec& precision) {
-  return evaluate(torch::nn::AnyModule(net), split, normalizer, batch_size, precision);
-}
-
 }  // namespace propnet::train

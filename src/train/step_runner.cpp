@@ -11,6 +11,7 @@
 #include <propnet/train/device.h>
 
 #include "autocast.h"
+#include "loss_scaler.h"
 #include "gradient_sync.h"
 
 namespace propnet::train::detail {
@@ -55,7 +56,7 @@ EagerTrainStep::EagerTrainStep(Model model, MultiTensorSGD& optimizer, const Tra
       amp_dtype_(amp_dtype(spec.amp)),
       bn_batch_(spec.bn_batch),
       sync_(sync) {
-  if (autocast_ && spec.amp == Amp::kFp16) scaler_ = std::make_unique<LossScaler>(device);
+  if (autocast_ && spec.amp == Amp::kFp16) scaler_ = std::make_unique<LossScaler>();
 }
 
 EagerTrainStep::~EagerTrainStep() = default;

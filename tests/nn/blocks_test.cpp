@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <propnet/nn/basic_block.h>
-#include <propnet/nn/layers.h>
+#include "nn/layers.h"
 #include <propnet/nn/merge_and_run.h>
 #include <propnet/nn/op_counter.h>
 #include <propnet/nn/preact_block.h>

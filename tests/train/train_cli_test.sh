@@ -52,8 +52,10 @@ assert c["environment"]["libtorch"] and c["network"]["in_channels"] == 1 and c["
 assert abs(s["seeds"][0]["final_test_acc"] - float(rows[-1]["test_acc"])) < 1e-9
 PY
 
-# 3. A third run skips both finished seeds; eval reproduces the last epoch's test accuracy.
-"$propnet" "${run[@]}" 2> "$work/third.err" > /dev/null
+# 3. A third run skips both finished seeds (a stray seed-old/ folder is no seed); eval reproduces the last
+#    epoch's test accuracy.
+mkdir -p "$work/runs/quick/seed-old"
+"$propnet" "${run[@]}" 2> "$work/third.err" > /dev/null || { cat "$work/third.err"; fail "third run failed"; }
 [ "$(grep -c "already finished" "$work/third.err")" -eq 2 ] || fail "finished seeds were not skipped"
 "$propnet" eval --checkpoint "$work/runs/quick/seed-1/model.pt" --json > "$work/eval.json"
 python3 - "$work" <<'PY'
@@ -64,7 +66,28 @@ last = [json.loads(l) for l in open(f"{work}/runs/quick/seed-1/metrics.jsonl")][
 assert e["images"] == 512 and abs(e["test_acc"] - last["test_acc"]) < 1e-9, (e, last)
 PY
 
-# 4. Usage and config errors: exit 2, one line, before any work.
+# 4. Damaged files: a torn checkpoint.pt is replaced by checkpoint.prev.pt, with a note; with both torn, and
+#    for an empty model.pt, one line that names the file and exit 1.
+expect_runtime_error() {  # message args...
+  local message="$1"; shift
+  set +e; err=$("$propnet" "$@" 2>&1 >/dev/null); rc=$?; set -e
+  [ "$rc" -eq 1 ] || fail "expected exit 1 for '$*' (got $rc: $err)"
+  [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "expected one line for '$*' (got: $err)"
+  printf '%s' "$err" | grep -qF -- "$message" || fail "expected '$message' for '$*' (got: $err)"
+}
+seed1="$work/runs/quick/seed-1"
+[ -f "$seed1/checkpoint.prev.pt" ] || fail "no checkpoint.prev.pt beside checkpoint.pt"
+head -c 200 "$seed1/checkpoint.pt" > "$seed1/torn" && mv "$seed1/torn" "$seed1/checkpoint.pt" && rm "$seed1/model.pt"
+"$propnet" "${run[@]}" > /dev/null 2> "$work/fallback.err" || { cat "$work/fallback.err"; fail "no fallback"; }
+grep -q "checkpoint.pt is not readable (truncated, or not a PyTorch archive); resuming from checkpoint.prev.pt" \
+  "$work/fallback.err" || fail "fallback not reported"
+[ -f "$seed1/model.pt" ] || fail "the fallback run did not finish seed 1"
+: > "$seed1/checkpoint.pt"; : > "$seed1/checkpoint.prev.pt"; rm "$seed1/model.pt"
+expect_runtime_error "\"$seed1/checkpoint.pt\" is not readable (an empty file) and \"$seed1/checkpoint.prev.pt\" is not a readable checkpoint either (an empty file); move them away" "${run[@]}" -q
+: > "$work/runs/quick/seed-0/model.pt"
+expect_runtime_error "model.pt\" is not a readable model file (an empty file)" eval --checkpoint "$work/runs/quick/seed-0/model.pt"
+
+# 5. Usage and config errors: exit 2, one line, before any work.
 expect_usage_error() {
   set +e; err=$("$propnet" "$@" 2>&1 >/dev/null); rc=$?; set -e
   [ "$rc" -eq 2 ] || fail "expected exit 2 for '$*' (got $rc: $err)"

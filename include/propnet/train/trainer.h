@@ -216,8 +216,12 @@ struct EvalResult {
 /// device) with `precision`'s amp and layout.
 EvalResult evaluate(torch::nn::AnyModule module, const data::Split& split, const data::Normalizer& normalizer,
                     int64_t batch_size, const TrainSpec& precision = {});
-EvalResult evaluate(models::Network& net, const data::Split& split, const data::Normalizer& normalizer,
-                    int64_t batch_size, const TrainSpec& precision = {});
+/// Any module holder (`TinyNet`, `models::Network`).
+template <typename Module, typename = std::enable_if_t<!std::is_same_v<std::decay_t<Module>, torch::nn::AnyModule>>>
+EvalResult evaluate(Module module, const data::Split& split, const data::Normalizer& normalizer, int64_t batch_size,
+                    const TrainSpec& precision = {}) {
+  return evaluate(torch::nn::AnyModule(std::move(module)), split, normalizer, batch_size, precision);
+}
 
 /// Reads the metrics a checkpoint holds (for summaries of finished or stopped seeds). Throws c10::Error
 /// naming the file when it is damaged (truncated, empty, not a checkpoint).

@@ -1,4 +1,6 @@
 #pragma once
+// Internal helpers of propnet's blocks (not installed): conv/BN factories, the pre-activation split,
+// the option-A shortcut and ReLU-mask checks.
 #include <string>
 #include <string_view>
 #include <vector>
