@@ -149,13 +149,15 @@ Field device(std::string path, Member<std::optional<c10::Device>> member, std::s
   return f;
 }
 
-Field number_list(std::string path, Member<std::vector<double>> member, std::string allowed, std::string doc,
-                  Check<std::vector<double>> check) {
+// A list of `element`s ("numbers", "integers" in messages), each read by `as_element`.
+template <typename T>
+Field list(std::string path, Member<std::vector<T>> member, std::string allowed, std::string doc,
+           Check<std::vector<T>> check, const char* elements, T (*as_element)(const Json&, const Where&)) {
   Field f = basic(std::move(path), "list", std::move(allowed), std::move(doc));
-  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
-    if (!v.is_array()) fail(where, "expected a list of numbers (got ", shown(v), ")");
-    std::vector<double> values;
-    for (size_t i = 0; i < v.size(); ++i) values.push_back(as_number(v[i], where.element(i)));
+  f.read = [member, elements, as_element](ExperimentConfig& c, const Json& v, const Where& where) {
+    if (!v.is_array()) fail(where, "expected a list of ", elements, " (got ", shown(v), ")");
+    std::vector<T> values;
+    for (size_t i = 0; i < v.size(); ++i) values.push_back(as_element(v[i], where.element(i)));
     member(c) = std::move(values);
   };
   f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
@@ -163,18 +165,15 @@ Field number_list(std::string path, Member<std::vector<double>> member, std::str
   return f;
 }
 
+Field number_list(std::string path, Member<std::vector<double>> member, std::string allowed, std::string doc,
+                  Check<std::vector<double>> check) {
+  return list<double>(std::move(path), member, std::move(allowed), std::move(doc), std::move(check), "numbers", as_number);
+}
+
 Field integer_list(std::string path, Member<std::vector<int64_t>> member, std::string allowed, std::string doc,
                    Check<std::vector<int64_t>> check) {
-  Field f = basic(std::move(path), "list", std::move(allowed), std::move(doc));
-  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
-    if (!v.is_array()) fail(where, "expected a list of integers (got ", shown(v), ")");
-    std::vector<int64_t> values;
-    for (size_t i = 0; i < v.size(); ++i) values.push_back(as_integer(v[i], where.element(i)));
-    member(c) = std::move(values);
-  };
-  f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
-  f.check = [member, check](const ExperimentConfig& c, const Where& where) { check(get(member, c), where); };
-  return f;
+  return list<int64_t>(std::move(path), member, std::move(allowed), std::move(doc), std::move(check), "integers",
+                       as_integer);
 }
 
 Field seeds(std::string path, Member<std::vector<int64_t>> member, std::string doc) {
