@@ -39,7 +39,8 @@ void print_usage() {
 void print_version() {
   const propnet::RuntimeInfo info = propnet::runtime_info();
   const propnet::HostAllocatorTuning allocator = propnet::tune_host_allocator();  // what main's call did
-  std::cout << "propnet " << info.propnet_version << "\nLibTorch " << info.torch_version
+  std::cout << "propnet " << info.propnet_version << " (git " << info.git_revision << (info.git_dirty ? ", dirty" : "")
+            << ")\nLibTorch " << info.torch_version
             << (info.cuda_compiled ? " (CUDA)" : " (CPU only)") << "\n";
   for (const auto& device : info.cuda_devices) std::cout << "cuda device: " << device << "\n";
   std::cout << "CPU threads: " << info.threads << "\n";

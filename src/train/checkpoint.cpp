@@ -188,7 +188,10 @@ std::string read_checkpoint_config(const std::filesystem::path& checkpoint) {
 
 void load_weights(torch::nn::Module& module, const std::filesystem::path& path) {
   torch::serialize::InputArchive archive;
-  detail::open_archive(archive, path, "model file", "retrain the seed, or evaluate its checkpoint.pt");
+  const bool checkpoint = path.filename().string().rfind("checkpoint", 0) == 0;
+  detail::open_archive(archive, path, checkpoint ? "checkpoint" : "model file",
+                       checkpoint ? "evaluate the model.pt or checkpoint.prev.pt beside it instead"
+                                  : "retrain the seed, or evaluate its checkpoint.pt");
   torch::serialize::InputArchive model;
   try {
     if (archive.try_read("model", model)) {

@@ -48,6 +48,9 @@ assert [int(r["epoch"]) for r in rows] == [1, 2, 3], rows
 # 3 epochs: drops at floor(1.5)=1, floor(2.25)=2 and floor(2.625)=2
 assert [float(r["lr"]) for r in rows] == [0.1, 0.1 * 0.1, 0.1 * 0.1 ** 3] or all(abs(a - b) < 1e-15 for a, b in zip([float(r["lr"]) for r in rows], [0.1, 0.01, 1e-4])), rows
 c = json.load(open(f"{run}/config.json"))
+assert list(c) == ["name", "network", "data", "train", "seeds", "out", "paper", "environment"], list(c)  # schema order
+assert list(c["train"])[:3] == ["epochs", "batch_size", "lr"], list(c["train"])
+assert isinstance(c["environment"]["git_dirty"], bool) and c["environment"]["git_sha"], c["environment"]
 assert c["environment"]["libtorch"] and c["network"]["in_channels"] == 1 and c["network"]["classes"] == 10, c
 assert abs(s["seeds"][0]["final_test_acc"] - float(rows[-1]["test_acc"])) < 1e-9
 PY
