@@ -97,7 +97,7 @@ int bench_command(int argc, char** argv) {
         ("h,help", "show this help");
     const auto flags = options.parse(argc, argv);
     if (flags.count("help")) {
-      std::cout << options.help() << "\nexamples:\n"
+      std::cout << options.help({"", "Benchmark", flag_groups::kTraining, flag_groups::kNetwork, flag_groups::kSwitches}) << "\nexamples:\n"
                 << "  propnet bench --net preresnet --depth 110 --batch-size 64\n"
                 << "  propnet bench --net preresnet --depth 110 --device cuda --amp bf16 --channels-last --cuda-graph --json\n"
                 << "  propnet bench --data-only --batch-size 64 --steps 1000\n";

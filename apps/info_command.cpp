@@ -74,7 +74,7 @@ int info_command(int argc, char** argv) {
         ("h,help", "show this help");
     const auto flags = options.parse(argc, argv);
     if (flags.count("help")) {
-      std::cout << options.help() << "\nExample:\n  propnet info --net preresnet --depth 110 --variant proportional --json\n";
+      std::cout << options.help({"", flag_groups::kNetwork, flag_groups::kSwitches}) << "\nExample:\n  propnet info --net preresnet --depth 110 --variant proportional --json\n";
       return kExitOk;
     }
     if (flags.count("list")) {
