@@ -53,9 +53,27 @@ std::string Range::text() const {
   return "";
 }
 
-Range above(double lo) { return Range{lo, std::nullopt, true, false}; }
-Range at_least(double lo) { return Range{lo, std::nullopt, false, false}; }
-Range between(double lo, double hi, bool lo_open, bool hi_open) { return Range{lo, hi, lo_open, hi_open}; }
+Range above(double lo) {
+  Range r;
+  r.lo = lo;
+  r.lo_open = true;
+  return r;
+}
+
+Range at_least(double lo) {
+  Range r;
+  r.lo = lo;
+  return r;
+}
+
+Range between(double lo, double hi, bool lo_open, bool hi_open) {
+  Range r;
+  r.lo = lo;
+  r.hi = hi;
+  r.lo_open = lo_open;
+  r.hi_open = hi_open;
+  return r;
+}
 
 Field object(std::string path, std::string doc) { return basic(std::move(path), "object", "", std::move(doc)); }
 

@@ -49,7 +49,7 @@ struct Trainer::State {
   State(detail::Model model_, const data::Dataset& data, TrainerOptions options_)
       : model(std::move(model_)),
         options(std::move(options_)),
-        device(options.device ? *options.device : resolve_device(options.spec.device)),
+        device(resolve_device(options.device ? options.device : options.spec.device)),  // "cuda" -> cuda:0
         train(data.train.to(device)),
         test(data.test.to(device)),
         normalizer(data.mean, data.std) {

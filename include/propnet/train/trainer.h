@@ -134,7 +134,7 @@ struct SeedFiles {
 struct TrainerOptions {
   TrainSpec spec;     ///< The protocol; checked with `validate(const TrainSpec&)`.
   int64_t seed = 0;   ///< Epoch order and augmentation derive from it.
-  /// The device; unset: `resolve_device(spec.device)`. The module and data are moved there.
+  /// The device (checked by `resolve_device`); unset: `spec.device`. The module and data are moved there.
   std::optional<c10::Device> device;
   /// The seed's folder: checkpoint.pt (+ checkpoint.prev.pt), model.pt, metrics.jsonl/.csv; an
   /// existing checkpoint is resumed. Empty: nothing is written and nothing resumed.
