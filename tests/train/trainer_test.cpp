@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <propnet/atomic_file.h>
 #include <propnet/train/trainer.h>
 #include "support.h"
 #include "train/toy_data.h"
@@ -271,6 +272,27 @@ TEST(CheckpointFilesTest, ACheckpointOfAnotherNetworkIsNamed) {
   auto other = std::make_shared<OtherNet>();
   EXPECT_THAT([&] { Trainer(other, data, toy_options(2, dir)).run(); },
               ThrowsMessage<c10::Error>(HasSubstr("holds another network than this run builds")));
+}
+
+TEST(AtomicFileTest, ReplacesKeepsThePreviousAndLeavesNothingBehindAFailedWrite) {
+  const auto dir = test::scratch_dir("atomic");
+  const auto file = dir / "x.txt", previous = dir / "x.prev.txt";
+  write_text_atomically(file, "one");
+  write_atomically(file, [](const std::filesystem::path& temp) { std::ofstream(temp) << "two"; }, previous);
+  const auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  EXPECT_EQ(read(file), "two");
+  EXPECT_EQ(read(previous), "one");
+  EXPECT_THROW(write_atomically(file, [](const std::filesystem::path& temp) {
+                 std::ofstream(temp) << "torn";
+                 throw std::runtime_error("disk full");
+               }, previous),
+               std::runtime_error);
+  EXPECT_EQ(read(file), "two");  // untouched, and so is the previous one
+  EXPECT_EQ(read(previous), "one");
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir), {}), 2);  // no temporary file left
 }
 
 }  // namespace
