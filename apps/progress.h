@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <string>
 
-#include <propnet/train/trainer.h>
+#include <propnet/train/results.h>
 
 namespace propnet::cli {
 

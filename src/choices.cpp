@@ -4,7 +4,7 @@
 #include <c10/util/Exception.h>
 
 #include <propnet/config.h>
-#include <propnet/data/dataset.h>
+#include <propnet/data/dataset_kind.h>
 #include <propnet/models/network_spec.h>
 
 namespace propnet {

@@ -9,7 +9,7 @@
 
 #include <c10/core/Device.h>
 
-#include <propnet/data/dataset.h>
+#include <propnet/data/dataset_kind.h>
 #include <propnet/models/network_spec.h>
 
 namespace propnet {

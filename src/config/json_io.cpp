@@ -2,7 +2,7 @@
 
 #include <c10/util/StringUtil.h>
 
-#include <propnet/data/dataset.h>
+#include <propnet/data/dataset_kind.h>
 
 namespace propnet::config_detail {
 namespace {

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include <propnet/train/trainer.h>
+#include <propnet/train/results.h>
 
 namespace propnet::train::detail {
 

@@ -9,6 +9,7 @@
 
 #include <propnet/choices.h>
 #include <propnet/config.h>
+#include <propnet/data/dataset.h>
 #include "support.h"
 #include "config/config_support.h"
 

@@ -6,19 +6,10 @@
 #include <torch/arg.h>
 #include <torch/types.h>
 
+#include <propnet/data/dataset_kind.h>
+
 namespace propnet::data {
 
-/// The data sets propnet reads (spelled "cifar10", "cifar100", "fashion-mnist": propnet/choices.h).
-enum class DatasetKind {
-  kCifar10,
-  kCifar100,
-  kFashionMnist,  ///< 28x28 grey images, zero-padded to 32x32.
-};
-
-/// Classes of a data set: 10, or 100 for CIFAR-100 (20 with its coarse labels).
-int64_t classes_of(DatasetKind kind, bool coarse_labels = false);
-/// Image channels: 3, or 1 for Fashion-MNIST.
-int64_t channels_of(DatasetKind kind);
 
 /// One split of a data set, held once in memory (and moved once to the training device).
 ///

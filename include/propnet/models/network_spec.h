@@ -2,10 +2,7 @@
 #include <cstdint>
 #include <string>
 
-#include <propnet/nn/init.h>
-#include <propnet/nn/merge_and_run.h>
-#include <propnet/nn/preact_block.h>
-#include <propnet/nn/preact_bottleneck.h>
+#include <propnet/nn/switches.h>
 
 namespace propnet::models {
 

@@ -10,14 +10,10 @@
 #include <torch/nn/pimpl.h>
 
 #include <propnet/nn/relu_mask.h>
+#include <propnet/nn/switches.h>
 
 namespace propnet {
 
-/// How the last merge-and-run block of a network merges its two branches into one tensor (spec §3.4).
-enum class FinalMerge {
-  kSum,          ///< ReLU(M + D1 + D2): fusenet HEAD; the default.
-  kDoubleMerge,  ///< ReLU(2M + D1 + D2): fusenet's first commit.
-};
 
 /// Options for `MergeAndRun`, the merge-and-run block of DFN-MR (paper Fig. 5, Table III; spec §3).
 struct MergeAndRunOptions {

@@ -9,14 +9,10 @@
 #include <torch/nn/pimpl.h>
 
 #include <propnet/nn/relu_mask.h>
+#include <propnet/nn/switches.h>
 
 namespace propnet {
 
-/// How a pre-activation building block matches shapes when they change (spec §4.1).
-enum class Shortcut {
-  kA,  ///< Stride-2 subsampling plus zero channels (He's CIFAR "option A"; the default).
-  kB,  ///< conv1x1(stride) without BN, fed from the shared pre-activation.
-};
 
 /// Options for `PreActBlock`, the pre-activation building block (paper Fig. 4, Table II; spec §4).
 struct PreActBlockOptions {

@@ -9,14 +9,10 @@
 #include <torch/nn/pimpl.h>
 
 #include <propnet/nn/relu_mask.h>
+#include <propnet/nn/switches.h>
 
 namespace propnet {
 
-/// Which conv of a downsampling bottleneck carries the stride (spec §4.1).
-enum class BottleneckStride {
-  kFirst1x1,  ///< He's official CIFAR code (`resnet-pre-act.lua`); the default.
-  kConv3x3,   ///< fb.resnet.torch's generic bottleneck.
-};
 
 /// Options for `PreActBottleneck`, the pre-activation bottleneck unit (paper Figs. 7-8, spec §4).
 struct PreActBottleneckOptions {

@@ -27,6 +27,7 @@
 #include <propnet/data/transforms.h>
 #include <propnet/dist/group.h>
 #include <propnet/models/network.h>
+#include <propnet/train/results.h>
 
 namespace torch::serialize {
 class InputArchive;
@@ -34,45 +35,6 @@ class OutputArchive;
 }  // namespace torch::serialize
 
 namespace propnet::train {
-
-/// One row of metrics.jsonl / metrics.csv. `epoch` is 1-based (epochs completed).
-struct EpochMetrics {
-  int64_t epoch = 0;
-  double lr = 0;
-  double train_loss = 0;
-  double train_acc = 0;      ///< Percent.
-  double test_loss = 0;
-  double test_acc = 0;       ///< Percent; the final epoch's is the reported result.
-  double seconds = 0;        ///< Wall time of the epoch, training and test pass.
-  double images_per_s = 0;   ///< Training images per second.
-};
-
-/// A progress reading, every `train.log_every` steps and at the end of each epoch.
-struct StepProgress {
-  int64_t epoch = 0;          ///< 1-based epoch being run.
-  int64_t epochs = 0;
-  int64_t step = 0;           ///< Steps done in this epoch.
-  int64_t steps = 0;          ///< Steps per epoch.
-  double loss = 0;            ///< Mean training loss of the epoch so far.
-  double accuracy = 0;        ///< Training accuracy of the epoch so far, percent.
-  double images_per_s = 0;
-  double eta_seconds = 0;     ///< Remaining time of this seed.
-};
-
-/// How a seed ended.
-enum class SeedStatus {
-  kDone,     ///< All epochs ran; model.pt holds the final weights.
-  kStopped,  ///< Stopped on request; checkpoint.pt resumes it.
-  kFailed,   ///< The loss became NaN/Inf; checkpoint.pt holds the last good epoch.
-};
-
-struct SeedResult {
-  int64_t seed = 0;
-  SeedStatus status = SeedStatus::kDone;
-  std::string message;                 ///< Why it stopped or failed.
-  std::vector<EpochMetrics> metrics;   ///< Every completed epoch, resumed ones included.
-  double final_test_acc() const { return metrics.empty() ? 0.0 : metrics.back().test_acc; }
-};
 
 /// What a `StepHook` sees after a training step.
 struct StepContext {
@@ -122,12 +84,6 @@ struct TrainerHooks {
   std::function<void(const std::string&)> on_message;
   /// Runs after every step; see `StepHook`.
   std::shared_ptr<StepHook> step;
-};
-
-/// Files of one seed's folder.
-struct SeedFiles {
-  explicit SeedFiles(std::filesystem::path dir);
-  std::filesystem::path dir, checkpoint, previous_checkpoint, model, metrics_jsonl, metrics_csv;
 };
 
 /// Everything a `Trainer` needs besides the module and the data.
