@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 #include "cli.h"
 
 namespace propnet::cli {
@@ -18,6 +20,8 @@ void add_config_flags(cxxopts::Options& options, const FlagSelection& selection)
     if (!selection.contains(flag)) continue;
     if (!flag.takes_value) {
       options.add_options(flag.group)(flag.name, flag.help);
+    } else if (flag.repeatable) {
+      options.add_options(flag.group)(flag.name, flag.help, cxxopts::value<std::vector<std::string>>());
     } else if (!flag.implicit_value.empty()) {
       options.add_options(flag.group)(flag.name, flag.help, cxxopts::value<std::string>()->implicit_value(flag.implicit_value));
     } else {
@@ -28,9 +32,16 @@ void add_config_flags(cxxopts::Options& options, const FlagSelection& selection)
 
 void apply_config_flags(ExperimentConfig& config, const cxxopts::ParseResult& flags, const FlagSelection& selection) {
   if (flags.count("variant") && flags.count("relu-mask")) throw UsageError("--variant and --relu-mask are exclusive; give one");
+  if (flags.count("relu-mask-file") && (flags.count("relu-mask") || flags.count("variant"))) {
+    throw UsageError("--relu-mask-file replaces --variant and --relu-mask; give one");
+  }
   for (const ConfigKey& key : config_keys()) {
     const ConfigFlag& flag = key.flag;
     if (!selection.contains(flag) || !flags.count(flag.name)) continue;
+    if (flag.repeatable) {  // every use adds to the list: pass them as one JSON list
+      apply_flag(config, flag.name, nlohmann::json(flags[flag.name].as<std::vector<std::string>>()).dump());
+      continue;
+    }
     apply_flag(config, flag.name, flag.takes_value ? flags[flag.name].as<std::string>() : "");
   }
 }

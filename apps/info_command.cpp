@@ -31,11 +31,90 @@ void print_list() {
     std::cout << info.name << "  (" << info.summary << ")\n"
               << "    block " << info.block << ", ReLU sites: ";
     for (size_t i = 0; i < info.sites.size(); ++i) std::cout << (i ? ", " : "") << info.sites[i];
+    if (info.cyclic_mask) std::cout << " (one per conv after the stem; the mask repeats cyclically)";
+    if (!info.last_unit_sites.empty()) {
+      std::cout << "; the last unit's: ";
+      for (size_t i = 0; i < info.last_unit_sites.size(); ++i) std::cout << (i ? ", " : "") << info.last_unit_sites[i];
+    }
     std::cout << "\n    " << info.depth_rule.text << "; depths used: " << depths << "\n";
     for (const models::Variant& v : info.variants) {
       std::cout << fmt::format("    --variant {:<13} mask {:<5} {}\n", v.name, v.relu_mask, v.description);
     }
   }
+}
+
+// The per-stage and whole-network ReLU accounting of `info --sites`.
+struct StageSites {
+  std::string name;  // "stage1", or "stem / head" for the fixed sites outside the stages
+  int64_t convs = 0, sites = 0, kept = 0, elements = 0, kept_elements = 0;
+};
+
+std::vector<StageSites> stage_sites(const models::NetworkSummary& s) {
+  std::vector<StageSites> stages(4);
+  for (int i = 0; i < 3; ++i) {
+    stages[i].name = "stage" + std::to_string(i + 1);
+    stages[i].convs = s.stage_convs[i];
+  }
+  stages[3].name = "stem, head";
+  for (const models::ReluSite& site : s.sites) {
+    StageSites& st = site.stage >= 1 && site.stage <= 3 ? stages[site.stage - 1] : stages[3];
+    st.elements += site.elements();
+    if (site.kept) st.kept_elements += site.elements();
+    if (site.fixed) continue;
+    ++st.sites;
+    if (site.kept) ++st.kept;
+  }
+  return stages;
+}
+
+std::string kilo(int64_t elements) { return fmt::format("{:.1f}K", elements / 1000.0); }
+
+nlohmann::json sites_json(const models::NetworkSummary& s) {
+  nlohmann::json sites = nlohmann::json::array(), stages = nlohmann::json::array();
+  for (const models::ReluSite& site : s.sites) {
+    sites.push_back({{"name", site.name}, {"stage", site.stage}, {"unit", site.unit}, {"index", site.index},
+                     {"mask_bit", site.mask_bit}, {"channels", site.channels}, {"height", site.height},
+                     {"width", site.width}, {"elements", site.elements()}, {"kept", site.kept}, {"fixed", site.fixed}});
+  }
+  int64_t kept = 0, all = 0;
+  for (const StageSites& st : stage_sites(s)) {
+    nlohmann::json entry{{"name", st.name}, {"sites", st.sites}, {"kept", st.kept}, {"relu_elements", st.kept_elements},
+                         {"relu_elements_all_kept", st.elements}};
+    if (st.convs > 0) {
+      entry["convs"] = st.convs;
+      entry["ratio"] = reduced_ratio(st.convs, st.kept);
+    }
+    stages.push_back(entry);
+    kept += st.kept_elements;
+    all += st.elements;
+  }
+  return {{"sites", sites}, {"stages", stages}, {"relu_elements", kept}, {"relu_elements_all_kept", all}};
+}
+
+void print_sites(const models::NetworkSummary& s) {
+  std::cout << fmt::format("\n{:<28} {:>5} {:>4} {:>4} {:>8} {:>7} {:>9}  {}\n", "site", "stage", "unit", "bit",
+                           "channels", "HxW", "elements", "ReLU");
+  for (const models::ReluSite& site : s.sites) {
+    const std::string unit = site.unit < 0 ? "-" : std::to_string(site.unit);
+    const std::string bit = site.mask_bit < 0 ? "-" : std::to_string(site.mask_bit);
+    std::cout << fmt::format("{:<28} {:>5} {:>4} {:>4} {:>8} {:>7} {:>9}  {}\n", site.name, site.stage, unit, bit,
+                             site.channels, fmt::format("{}x{}", site.height, site.width), thousands(site.elements()),
+                             site.fixed ? "fixed" : site.kept ? "kept" : "removed");
+  }
+  std::cout << fmt::format("\n{:<12} {:>6} {:>11} {:>10} {:>22}\n", "", "convs", "sites kept", "conv:ReLU",
+                           "ReLU elements kept");
+  int64_t kept = 0, all = 0;
+  for (const StageSites& st : stage_sites(s)) {
+    kept += st.kept_elements;
+    all += st.elements;
+    if (st.convs == 0 && st.elements == 0) continue;
+    std::cout << fmt::format("{:<12} {:>6} {:>11} {:>10} {:>22}\n", st.name, st.convs > 0 ? std::to_string(st.convs) : "",
+                             fmt::format("{} / {}", st.kept, st.sites),
+                             st.convs > 0 ? reduced_ratio(st.convs, st.kept) : "",
+                             fmt::format("{} / {}", thousands(st.kept_elements), thousands(st.elements)));
+  }
+  std::cout << fmt::format("ReLU elements per image: {} of {} ({:.1f} %), {} ReLUs\n", thousands(kept), thousands(all),
+                           all > 0 ? 100.0 * kept / all : 0.0, kilo(kept));
 }
 
 nlohmann::json to_json(const models::NetworkSummary& s) {
@@ -70,11 +149,13 @@ int info_command(int argc, char** argv) {
     options.add_options()
         ("input-size", "side of the square input the counts are measured on", cxxopts::value<int64_t>()->default_value("32"))
         ("json", "print one JSON object instead of text")
+        ("sites", "also list every ReLU site instance (name, channels, size, ReLU elements, kept or not) and the per-stage conv:ReLU ratios")
         ("list", "list the networks, their ReLU sites, depth rules and named variants")
         ("h,help", "show this help");
     const auto flags = options.parse(argc, argv);
     if (flags.count("help")) {
-      std::cout << options.help({"", flag_groups::kNetwork, flag_groups::kSwitches}) << "\nExample:\n  propnet info --net preresnet --depth 110 --variant proportional --json\n";
+      std::cout << options.help({"", flag_groups::kNetwork, flag_groups::kSwitches}) << "\nExamples:\n  propnet info --net preresnet --depth 110 --variant proportional --json\n"
+                   "  propnet info --net preresnet --depth 20 --variant proportional --relu-drop 'stage3.*' --sites\n";
       return kExitOk;
     }
     if (flags.count("list")) {
@@ -86,10 +167,14 @@ int info_command(int argc, char** argv) {
     ExperimentConfig config;
     apply_config_flags(config, flags, network_flags());
     const models::NetworkSummary summary = models::summarize(config.network, flags["input-size"].as<int64_t>());
+    const bool sites = flags.count("sites") > 0;
     if (flags.count("json")) {
-      std::cout << to_json(summary).dump() << "\n";
+      nlohmann::json json = to_json(summary);
+      if (sites) json.update(sites_json(summary));
+      std::cout << json.dump() << "\n";
     } else {
       print_summary(summary);
+      if (sites) print_sites(summary);
     }
     return kExitOk;
   });

@@ -11,6 +11,7 @@
 #include <propnet/config.h>
 #include <propnet/data/dataset.h>
 #include <propnet/dist/group.h>
+#include <propnet/models/network_mask.h>
 #include <propnet/dist/launch.h>
 #include <propnet/runtime.h>
 #include <propnet/train/device.h>
@@ -60,6 +61,8 @@ ExperimentConfig resolve_config(const cxxopts::ParseResult& flags) {
   }
   apply_config_flags(config, flags, experiment_flags());
   validate(config, source);
+  // config.json records the mask a mask file or --relu-drop resolved to, not only how it was asked for.
+  config.network = models::with_resolved_mask(config.network);
   return config;
 }
 

@@ -34,6 +34,9 @@ struct DataSpec {
   bool coarse_labels = false;       ///< CIFAR-100: the 20 coarse labels instead of the 100 fine ones.
   int64_t subset = 0;               ///< Train on the first N training images only (0 = all); quick checks.
   int64_t test_subset = 0;          ///< Evaluate on the first N test images only (0 = all).
+  /// Hold the last N training images (after `subset`) out of training and evaluate them after every
+  /// epoch as val_loss / val_acc (0 = none). Test images are never used for it.
+  int64_t val_split = 0;
   bool augment = true;              ///< Pad-4 random crop + horizontal flip (spec §6).
   bool drop_last = false;           ///< Drop the last partial training batch instead of keeping it.
 };
@@ -139,6 +142,7 @@ struct ConfigFlag {
   bool takes_value = true;   ///< false: a switch (--no-augment), which sets `switch_value`.
   std::string switch_value;  ///< JSON a switch sets ("false").
   std::string implicit_value;  ///< A value flag given bare (--channels-last means "on"); "" = none.
+  bool repeatable = false;     ///< A list key: each use of the flag adds one value (--relu-drop A --relu-drop B).
 };
 
 /// One key of the schema: the table configs/README.md documents (a test keeps the two equal).

@@ -56,7 +56,14 @@ void check_cross(const ExperimentConfig& c, const Namer& where) {
   // The registry's own checks, so a bad name, depth, mask or switch fails before any data is read.
   rethrow_at(where("network.arch"), [&] { models::network_info(n.arch); });
   rethrow_at(where("network.depth"), [&] { models::stage_blocks(n); });
-  rethrow_at(where(n.relu_mask.empty() ? "network.variant" : "network.relu_mask"), [&] { models::resolve_relu_mask(n); });
+  // The mask's source first (a bad variant, mask or file), then the selectors on top of it.
+  models::NetworkSpec without_drops = n;
+  without_drops.relu_drop.clear();
+  const char* mask_key = !n.relu_mask.empty()        ? "network.relu_mask"
+                         : !n.relu_mask_file.empty() ? "network.relu_mask_file"
+                                                     : "network.variant";
+  rethrow_at(where(mask_key), [&] { models::resolve_network_mask(without_drops); });
+  rethrow_at(where("network.relu_drop"), [&] { models::resolve_network_mask(n); });
   if (n.widen_factor != 1 && n.arch != "dfn-mr") {
     fail(where("network.widen_factor"), "expected 1 for ", quoted(n.arch), " (got ", n.widen_factor,
          "); only dfn-mr widens");
@@ -69,6 +76,10 @@ void check_cross(const ExperimentConfig& c, const Namer& where) {
   const DataSpec& d = c.data;
   if (d.coarse_labels && d.dataset != data::DatasetKind::kCifar100) {
     fail(where("data.coarse_labels"), "expected false for ", quoted(to_string(d.dataset)), " (got true); cifar100 only");
+  }
+  if (d.subset > 0 && d.val_split >= d.subset) {
+    fail(where("data.val_split"), "expected fewer than data.subset's ", d.subset, " images (got ", d.val_split,
+         "); some must be left to train on");
   }
   const int64_t classes = data::classes_of(d.dataset, d.coarse_labels);
   if (n.num_classes != classes) {

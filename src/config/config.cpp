@@ -2,12 +2,14 @@
 #include <propnet/config.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <propnet/choices.h>
+#include <propnet/nn/relu_mask.h>
 #include <propnet/runtime.h>
 
 #include "checks.h"
@@ -66,8 +68,14 @@ void assign(ExperimentConfig& config, const Field& field, Json value, const Name
 
   Json& network = root["network"];
   if (network.is_object()) {
-    if (path == "network.variant") network.erase("relu_mask");
-    if (path == "network.relu_mask") network.erase("variant");
+    // The variant, the mask and the mask file replace one another (relu_drop applies on top of any).
+    const auto replaces = [&](const char* key, std::initializer_list<const char*> others) {
+      if (path != std::string("network.") + key) return;
+      for (const char* other : others) network.erase(other);
+    };
+    replaces("variant", {"relu_mask", "relu_mask_file"});
+    replaces("relu_mask", {"variant", "relu_mask_file"});
+    replaces("relu_mask_file", {"variant", "relu_mask"});
     if (path.rfind("data", 0) == 0) {
       // Classes and channels that were the old data set's follow the new one (cifar10 -> cifar100: 10 -> 100).
       const auto follows = [&](const char* k, int64_t old_value) {
@@ -200,12 +208,30 @@ std::string to_json(const ExperimentConfig& config, bool environment) {
   return out.str();
 }
 
+namespace {
+// The variant or a short mask as it is; a network mask (dozens of bits) as "mask-" and a hash of its bits.
+std::string mask_label(const models::NetworkSpec& n) {
+  if (n.relu_mask.empty()) return n.relu_mask_file.empty() ? n.variant : "mask-file";
+  std::string bits;
+  for (char c : n.relu_mask) {
+    if (!is_mask_separator(c)) bits += c;
+  }
+  constexpr size_t kShown = 16;
+  if (bits.size() <= kShown) return bits;
+  uint32_t hash = 2166136261u;  // FNV-1a
+  for (char c : bits) hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+  char label[16];
+  std::snprintf(label, sizeof label, "mask-%08x", static_cast<unsigned>(hash));
+  return label;
+}
+}  // namespace
+
 std::string run_name(const ExperimentConfig& config) {
   if (!config.name.empty()) return config.name;
   const models::NetworkSpec& n = config.network;
   std::string name = n.arch + "-" + std::to_string(n.depth);
   if (n.widen_factor != 1) name += "-k" + std::to_string(n.widen_factor);
-  name += "-" + (n.relu_mask.empty() ? n.variant : n.relu_mask) + "-" + to_string(config.data.dataset);
+  name += "-" + mask_label(n) + "-" + to_string(config.data.dataset);
   if (config.data.coarse_labels) name += "-coarse";
   return name;
 }

@@ -194,6 +194,22 @@ Field integer_list(std::string path, Member<std::vector<int64_t>> member, std::s
                        as_integer);
 }
 
+Field string_list(std::string path, Member<std::vector<std::string>> member, std::string allowed, std::string doc) {
+  Field f = basic(std::move(path), "list", std::move(allowed), std::move(doc));
+  f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
+    if (v.is_string()) {
+      member(c) = {v.get<std::string>()};
+      return;
+    }
+    if (!v.is_array()) fail(where, "expected a list of strings (got ", shown(v), ")");
+    std::vector<std::string> values;
+    for (size_t i = 0; i < v.size(); ++i) values.push_back(as_string(v[i], where.element(i)));
+    member(c) = std::move(values);
+  };
+  f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
+  return f;
+}
+
 Field seeds(std::string path, Member<std::vector<int64_t>> member, std::string doc) {
   Field f = basic(std::move(path), "seeds", "non-negative, unique integers", std::move(doc));
   f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {

@@ -53,6 +53,8 @@ Field number_list(std::string path, Member<std::vector<double>> member, std::str
                   Check<std::vector<double>> check);
 Field integer_list(std::string path, Member<std::vector<int64_t>> member, std::string allowed, std::string doc,
                    Check<std::vector<int64_t>> check);
+/// ["a", "b"], or one string for a list of one.
+Field string_list(std::string path, Member<std::vector<std::string>> member, std::string allowed, std::string doc);
 /// [0, 1, 2], one integer, or a string "0-4", "0,2,5", "0-2,7".
 Field seeds(std::string path, Member<std::vector<int64_t>> member, std::string doc);
 

@@ -17,6 +17,11 @@ Field& Field::flag(std::string name, const char* group, std::string help) {
   return *this;
 }
 
+Field& Field::repeatable() {
+  key.flag.repeatable = true;
+  return *this;
+}
+
 Field& Field::switch_flag(std::string name, const char* group, std::string help, Json sets) {
   flag(std::move(name), group, std::move(help));
   key.flag.takes_value = false;
@@ -139,9 +144,24 @@ std::vector<Field> make_table() {
       text("network.variant", MEMBER(network.variant), "Named keep-mask of the block (paired, proportional, type1, ...).")
           .flag("variant", kNetworkFlags, "named keep-mask: paired, proportional, type1, ... (see --list; default paired)")
           .checked_by("the family's variants (propnet info --list)"),
-      text("network.relu_mask", MEMBER(network.relu_mask), "Explicit keep-mask over the block's ReLU sites; replaces variant.")
-          .flag("relu-mask", kNetworkFlags, "explicit keep-mask over the block's ReLU sites, e.g. 011 ('1' keep, '0' removed)")
-          .checked_by("'0'/'1' per ReLU site of the block"),
+      text("network.relu_mask", MEMBER(network.relu_mask),
+           "Explicit keep-mask, replaces variant: a block pattern for every unit, or one bit per site instance.")
+          .flag("relu-mask", kNetworkFlags,
+                "explicit keep-mask ('1' keep, '0' removed): a block pattern such as 011 for every unit, or one bit per "
+                "site instance in forward order ('.' may separate units; see info --sites)")
+          .checked_by("'0'/'1' per block site, or per site instance"),
+      text("network.relu_mask_file", MEMBER(network.relu_mask_file),
+           "File with the mask (text, or JSON with \"relu_mask\"); read when relu_mask is empty.")
+          .flag("relu-mask-file", kNetworkFlags, "read the keep-mask from FILE: text, or JSON with a \"relu_mask\" string "
+                "(what propnet search writes)")
+          .checked_by("a readable mask file")
+          .run_invariant(),
+      string_list("network.relu_drop", MEMBER(network.relu_drop), "globs over site names",
+                  "Sites whose ReLU is removed on top of the variant or mask, e.g. [\"stage3.*.before_conv1\"].")
+          .flag("relu-drop", kNetworkFlags, "remove the ReLUs of the sites matching this glob, e.g. 'stage3.*.before_conv1' "
+                "(repeatable; info --sites lists the names)")
+          .repeatable()
+          .checked_by("each matches a site of the network"),
       integer("network.classes", MEMBER(network.num_classes), 2, "Classifier outputs; default from data.dataset.")
           .flag("classes", kNetworkFlags, "number of classes (default: the data set's; 10 for CIFAR-10, 100 for CIFAR-100)"),
       integer("network.in_channels", MEMBER(network.in_channels), 1, "Input channels; default from data.dataset.")
@@ -183,6 +203,10 @@ std::vector<Field> make_table() {
           .flag("subset", kDataFlags, "train on the first N training images only (quick checks)"),
       integer("data.test_subset", MEMBER(data.test_subset), 0, "Evaluate on the first N test images only; 0 = all.")
           .flag("test-subset", kDataFlags, "evaluate on the first N test images only"),
+      integer("data.val_split", MEMBER(data.val_split), 0,
+              "Hold the last N training images (after subset) out, evaluated each epoch as val_loss/val_acc.")
+          .flag("val-split", kDataFlags, "hold the last N training images (after --subset) out of training; evaluated "
+                "after every epoch as val_loss/val_acc (never test images)"),
       boolean("data.augment", MEMBER(data.augment), "Pad-4 random crop + horizontal flip (spec §6).")
           .switch_flag("no-augment", kDataFlags, "no pad-crop-flip augmentation", false),
       boolean("data.drop_last", MEMBER(data.drop_last), "Drop the last partial training batch."),

@@ -46,6 +46,7 @@ struct Field {
   Field& flag(std::string name, const char* group, std::string help);
   Field& switch_flag(std::string name, const char* group, std::string help, Json sets);
   Field& implicit(std::string value);
+  Field& repeatable();
   Field& words(std::vector<std::pair<std::string, Json>> flag_words_);
   Field& run_invariant();
   Field& require(std::string hint);

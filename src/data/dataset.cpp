@@ -22,11 +22,27 @@ Split Split::head(int64_t n) const {
   return {images.slice(0, 0, n), labels.slice(0, 0, n)};
 }
 
+Split Split::tail(int64_t n) const {
+  TORCH_CHECK_VALUE(n >= 0 && n <= size(), "Split::tail: expected n in [0, ", size(), "] (got ", n, ")");
+  return {images.slice(0, size() - n, size()), labels.slice(0, size() - n, size())};
+}
+
 Dataset Dataset::to(torch::Device device) const {
   Dataset moved = *this;
   moved.train = train.to(device);
   moved.test = test.to(device);
+  if (val.images.defined()) moved.val = val.to(device);
   return moved;
+}
+
+Dataset hold_out_validation(Dataset dataset, int64_t n) {
+  TORCH_CHECK_VALUE(n >= 0, "val_split: expected n >= 0 (got ", n, ")");
+  if (n == 0) return dataset;
+  const int64_t train = dataset.train.size();
+  TORCH_CHECK_VALUE(n < train, "val_split: expected fewer than the ", train, " training images (got ", n, ")");
+  dataset.val = dataset.train.tail(n);
+  dataset.train = dataset.train.head(train - n);
+  return dataset;
 }
 
 std::vector<std::string> dataset_names() { return spelling_list<DatasetKind>(); }

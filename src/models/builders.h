@@ -1,6 +1,7 @@
 #pragma once
 // The per-family builders behind the registry. The registry has already validated the depth and
-// resolved the keep-mask, so builders only lay out modules.
+// resolved the network mask (one bit per site instance, network_mask.h), so builders only lay out
+// modules and hand each stage its slice of the mask.
 #include <torch/nn/modules/container/sequential.h>
 
 #include <propnet/models/depth.h>

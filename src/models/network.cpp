@@ -30,7 +30,7 @@ torch::Tensor NetworkImpl::forward(torch::Tensor x) {
 
 void NetworkImpl::pretty_print(std::ostream& stream) const {
   stream << "propnet::Network(" << spec_.arch << ", depth=" << spec_.depth
-         << ", relu_mask=" << resolve_relu_mask(spec_) << ", classes=" << spec_.num_classes << ")";
+         << ", relu_mask=" << describe_mask(spec_).relu_mask << ", classes=" << spec_.num_classes << ")";
 }
 
 }  // namespace propnet::models

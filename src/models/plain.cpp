@@ -12,10 +12,9 @@ torch::nn::Sequential build_plain(const NetworkSpec& spec, const ReluMask& mask,
   net->push_back("stem", Stem(StemOptions(spec.in_channels, kStemWidth).bn_eps(o.bn_eps).bn_momentum(o.bn_momentum)));
   int64_t in = kStemWidth, first_conv = 0;
   for (int stage = 0; stage < 3; ++stage) {
-    // stage s: conv-BN-[ReLU] x n_s at width 16 * 2^s; the mask cycles over the convs after the stem
+    // stage s: conv-BN-[ReLU] x n_s at width 16 * 2^s, one site per conv
     const int64_t width = kStemWidth << stage;
-    const int64_t offset = o.plain_indexing == PlainIndexing::kGlobal ? first_conv : 0;
-    auto options = ProportionalOptions(in, width, mask.cycle(offset, blocks[stage]))
+    auto options = ProportionalOptions(in, width, mask.slice(first_conv, blocks[stage]))
                        .stride(stage_stride(stage))
                        .order(Order::kPost)
                        .bn_eps(o.bn_eps)

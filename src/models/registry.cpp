@@ -29,7 +29,8 @@ struct Entry {
 const std::vector<Entry>& table() {
   static const std::vector<Entry> entries{
       {{"plain", "Proportional", "plain conv-BN-ReLU CNN (He et al.'s CIFAR plain net); paper Table I",
-        {"after_conv (one per conv after the stem; the mask repeats cyclically)"},
+        {"after_conv"},
+        {},
         {{"paired", "1", "paired module, conv:ReLU 1:1"},
          {"proportional", "01", "2:1 proportional module: odd convs lose their ReLU (Table I)"}},
         {1, false, "depth = 2 + convs, split over 3 stages by fusenet's floor rule, needs depth >= 5"},
@@ -38,6 +39,7 @@ const std::vector<Entry>& table() {
        &detail::build_plain},
       {{"resnet", "BasicBlock", "post-activation ResNet building block; paper Fig. 3, spec §5",
         BasicBlockImpl::relu_sites(),
+        {},
         {{"paired", "11", "building block, 1:1"},
          {"proportional", "01", "2:1, the first ReLU removed (Fig. 3)"},
          {"remove-last", "10", "2:1, the ReLU after the addition removed (Fig. 3)"}},
@@ -46,6 +48,7 @@ const std::vector<Entry>& table() {
        &detail::build_resnet},
       {{"preresnet", "PreActBlock", "pre-activation ResNet building block; paper Fig. 4, Table II, Fig. 6",
         PreActBlockImpl::relu_sites(),
+        {},
         {{"paired", "11", "1:1 pre-paired module"},
          {"proportional", "01", "2:1 pre-proportional module: the first ReLU removed (Table II)"}},
         {2, true, "depth must be 6n+2"},
@@ -53,6 +56,7 @@ const std::vector<Entry>& table() {
        &detail::build_preresnet},
       {{"preresnet-bottleneck", "PreActBottleneck", "pre-activation bottleneck ResNet; paper Figs. 7-8",
         PreActBottleneckImpl::relu_sites(),
+        {},
         {{"paired", "111", "bottleneck pre-paired module (baseline)"},
          {"type1", "011", "3:2, the first ReLU removed"},
          {"type2", "101", "3:2, the second ReLU removed"},
@@ -62,6 +66,7 @@ const std::vector<Entry>& table() {
        &detail::build_preresnet_bottleneck},
       {{"dfn-mr", "MergeAndRun", "deep fusion network with merge-and-run blocks (DFN-MR); Fig. 5, Table III",
         MergeAndRunImpl::relu_sites(),
+        MergeAndRunImpl::merged_relu_sites(),
         {{"paired", "1111", "paired module (DFN-MR1 of [9])"},
          {"type1", "1011", "4:3, branch 1 loses its ReLU after the addition (Table III)"},
          {"type2", "0111", "4:3, branch 1 loses its ReLU before the addition (Table III)"}},
@@ -120,12 +125,6 @@ bool uses(const char* used_by, const std::string& family) {
   return false;
 }
 
-std::string variant_names(const NetworkInfo& info) {
-  std::vector<std::string> names;
-  for (const Variant& v : info.variants) names.push_back(v.name);
-  return c10::Join(", ", names);
-}
-
 }  // namespace
 
 const std::vector<NetworkInfo>& networks() {
@@ -144,33 +143,6 @@ std::vector<std::string> network_names() {
 }
 
 const NetworkInfo& network_info(std::string_view name) { return entry(name).info; }
-
-ReluMask resolve_relu_mask(const NetworkSpec& spec) {
-  const NetworkInfo& info = network_info(spec.arch);
-  if (spec.relu_mask.empty()) {
-    for (const Variant& v : info.variants) {
-      if (v.name == spec.variant) return ReluMask::parse(v.relu_mask);
-    }
-    TORCH_CHECK_VALUE(false, info.name, ": unknown variant \"", spec.variant, "\"; expected one of: ",
-                      variant_names(info), " (or an explicit --relu-mask)");
-  }
-  const auto& text = spec.relu_mask;
-  const bool well_formed = text.find_first_not_of("01") == std::string::npos;
-  const bool right_length = info.cyclic_mask || text.size() == info.sites.size();
-  TORCH_CHECK_VALUE(well_formed && right_length, info.name, ": expected a relu_mask of ",
-                    info.cyclic_mask ? std::string("one or more") : std::to_string(info.sites.size()),
-                    " characters '0' (removed) or '1' (kept) over the ", info.block, " sites ",
-                    propnet::detail::join_sites(info.sites), " (got \"", text, "\")");
-  return ReluMask::parse(text);
-}
-
-std::string resolve_variant_name(const NetworkSpec& spec) {
-  const ReluMask mask = resolve_relu_mask(spec);
-  for (const Variant& v : network_info(spec.arch).variants) {
-    if (ReluMask::parse(v.relu_mask) == mask) return v.name;
-  }
-  return "custom";
-}
 
 StageBlocks stage_blocks(const NetworkSpec& spec) {
   const NetworkInfo& info = network_info(spec.arch);
@@ -202,7 +174,7 @@ torch::nn::Sequential detail::build_layers(const NetworkSpec& spec) {
                       "); it applies to ", unused->used_by, " only");
   }
   const StageBlocks blocks = stage_blocks(spec);
-  const ReluMask mask = resolve_relu_mask(spec);
+  const ReluMask mask = resolve_network_mask(spec);
   return e.build(spec, mask, blocks);
 }
 

@@ -36,10 +36,10 @@ void BasicBlockImpl::reset() {
 
 torch::Tensor BasicBlockImpl::forward(const torch::Tensor& x) {
   const ReluMask& mask = options.relu_mask();
-  torch::Tensor r = detail::bn_relu(*bn1_, detail::conv(*conv1_, x), mask.keeps(0));
-  r = detail::bn_relu(*bn2_, detail::conv(*conv2_, r), false);
-  torch::Tensor y = r + (shortcut_conv_ ? detail::bn_relu(*shortcut_bn_, detail::conv(*shortcut_conv_, x), false) : x);
-  return mask.keeps(1) ? detail::relu(y) : y;
+  torch::Tensor r = detail::bn_relu(*bn1_, detail::conv(*conv1_, x), detail::site(this, relu_sites(), mask, 0));
+  r = detail::bn(*bn2_, detail::conv(*conv2_, r));
+  torch::Tensor y = r + (shortcut_conv_ ? detail::bn(*shortcut_bn_, detail::conv(*shortcut_conv_, x)) : x);
+  return detail::relu(y, detail::site(this, relu_sites(), mask, 1));
 }
 
 void BasicBlockImpl::pretty_print(std::ostream& stream) const {

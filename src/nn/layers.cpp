@@ -21,12 +21,13 @@ torch::nn::BatchNorm2d make_bn(int64_t channels, double eps, double momentum) {
 
 namespace propnet::detail {
 
-PreActivation pre_activate(torch::nn::BatchNorm2d& bn, const at::Tensor& x, bool keep_relu, bool shared,
+PreActivation pre_activate(torch::nn::BatchNorm2d& bn, const at::Tensor& x, const Site& site, bool shared,
                            bool shortcut_keeps_relu) {
-  const at::Tensor residual = detail::bn_relu(*bn, x, keep_relu);
+  const at::Tensor residual = detail::bn_relu(*bn, x, site);
   if (!shared) return {residual, x};
   // A ReLU removed from the residual branch but kept for the shortcut applies to the same BN(x).
-  return {residual, !keep_relu && shortcut_keeps_relu ? detail::relu(residual) : residual};
+  if (site.keep || !shortcut_keeps_relu) return {residual, residual};
+  return {residual, detail::relu(residual, Site{site.owner, "shortcut_relu", true, -1, /*fixed=*/true})};
 }
 
 std::string join_sites(const std::vector<std::string>& sites) {

@@ -10,6 +10,8 @@
 
 #include <propnet/nn/relu_mask.h>
 
+#include "ops.h"
+
 namespace propnet::detail {
 
 /// A bias-free 3x3 (padding 1) or 1x1 (padding 0) convolution, as every propnet conv is (spec §1).
@@ -22,9 +24,16 @@ struct PreActivation {
   at::Tensor shortcut;  ///< Raw x, or (shared pre-activation) the residual input, or ReLU(BN(x)) when
                         ///< the first ReLU is removed but kept for the shortcut.
 };
-/// Applies a unit's first BN (`bn`) and, if `keep_relu`, its ReLU; see `PreActivation`.
-PreActivation pre_activate(torch::nn::BatchNorm2d& bn, const at::Tensor& x, bool keep_relu, bool shared,
+/// Applies a unit's first BN (`bn`) and its first ReLU site `site`; see `PreActivation`. A ReLU
+/// kept for the shortcut alone is the fixed site "shortcut_relu" of the same module.
+PreActivation pre_activate(torch::nn::BatchNorm2d& bn, const at::Tensor& x, const Site& site, bool shared,
                            bool shortcut_keeps_relu);
+
+/// Site `index` of a block whose sites are `names` (its static list) under `mask`.
+inline Site site(const torch::nn::Module* owner, const std::vector<std::string>& names, const ReluMask& mask,
+                 int64_t index) {
+  return {owner, names.at(static_cast<size_t>(index)), mask.keeps(index)};
+}
 
 /// The parameter-free option-A shortcut (spec §10.1): x subsampled by `stride`, its channels padded
 /// with zeros to `out_channels`. Forward and backward keep x's memory format (slicing and padding

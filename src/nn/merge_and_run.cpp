@@ -43,14 +43,24 @@ void MergeAndRunImpl::reset() {
   }
 }
 
+const std::vector<std::string>& MergeAndRunImpl::merged_relu_sites() {
+  static const std::vector<std::string> sites{"branch1_mid", "branch2_mid", "after_merge"};
+  return sites;
+}
+
+ReluMask MergeAndRunImpl::merged_mask(const ReluMask& pattern) {
+  return ReluMask({pattern.keeps(kBranch1Mid), pattern.keeps(kBranch2Mid),
+                   pattern.keeps(kBranch1AfterAdd) || pattern.keeps(kBranch2AfterAdd)});
+}
+
 torch::Tensor MergeAndRunImpl::branch(int index, const torch::Tensor& x) {
-  const bool keep = options.relu_mask().keeps(index == 0 ? kBranch1Mid : kBranch2Mid);
-  const torch::Tensor r = detail::bn_relu(*bn_a_[index], detail::conv(*conv_a_[index], x), keep);
-  return detail::bn_relu(*bn_b_[index], detail::conv(*conv_b_[index], r), false);
+  const detail::Site mid = detail::site(this, relu_sites(), options.relu_mask(), index == 0 ? kBranch1Mid : kBranch2Mid);
+  const torch::Tensor r = detail::bn_relu(*bn_a_[index], detail::conv(*conv_a_[index], x), mid);
+  return detail::bn(*bn_b_[index], detail::conv(*conv_b_[index], r));
 }
 
 torch::Tensor MergeAndRunImpl::project(int index, const torch::Tensor& x) {
-  return proj_[index] ? detail::bn_relu(*proj_bn_[index], detail::conv(*proj_[index], x), false) : x;
+  return proj_[index] ? detail::bn(*proj_bn_[index], detail::conv(*proj_[index], x)) : x;
 }
 
 MergeAndRunImpl::Parts MergeAndRunImpl::run_branches(const torch::Tensor& x1, const torch::Tensor& x2) {
@@ -65,10 +75,8 @@ std::tuple<torch::Tensor, torch::Tensor> MergeAndRunImpl::forward(const torch::T
                                                                   const torch::Tensor& x2) {
   const Parts parts = run_branches(x1, x2);
   const ReluMask& mask = options.relu_mask();
-  torch::Tensor y1 = parts.merged + parts.residual1;
-  torch::Tensor y2 = parts.merged + parts.residual2;
-  if (mask.keeps(kBranch1AfterAdd)) y1 = detail::relu(y1);
-  if (mask.keeps(kBranch2AfterAdd)) y2 = detail::relu(y2);
+  const torch::Tensor y1 = detail::relu(parts.merged + parts.residual1, detail::site(this, relu_sites(), mask, kBranch1AfterAdd));
+  const torch::Tensor y2 = detail::relu(parts.merged + parts.residual2, detail::site(this, relu_sites(), mask, kBranch2AfterAdd));
   return {y1, y2};
 }
 
@@ -77,7 +85,8 @@ torch::Tensor MergeAndRunImpl::forward_merged(const torch::Tensor& x1, const tor
   const double weight = options.final_merge() == FinalMerge::kSum ? 1.0 : 2.0;
   torch::Tensor y = parts.merged * weight + parts.residual1 + parts.residual2;
   const ReluMask& mask = options.relu_mask();
-  return mask.keeps(kBranch1AfterAdd) || mask.keeps(kBranch2AfterAdd) ? detail::relu(y) : y;
+  const bool keep = mask.keeps(kBranch1AfterAdd) || mask.keeps(kBranch2AfterAdd);
+  return detail::relu(y, detail::Site{this, merged_relu_sites()[2], keep});
 }
 
 void MergeAndRunImpl::pretty_print(std::ostream& stream) const {
@@ -93,13 +102,33 @@ MergeAndRunStageImpl::MergeAndRunStageImpl(MergeAndRunStageOptions options_) : o
   reset();
 }
 
+int64_t MergeAndRunStageOptions::sites() const {
+  constexpr int64_t kSites = 4, kMergedSites = 3;
+  return kSites * blocks() - (merge_at_end() ? kSites - kMergedSites : 0);
+}
+
+ReluMask MergeAndRunStageImpl::block_mask(int64_t block) const {
+  const ReluMask& mask = options.relu_mask();
+  if (mask.units() == 4) return mask;  // one block pattern for every block
+  const bool merged = options.merge_at_end() && block == options.blocks() - 1;
+  if (!merged) return mask.slice(4 * block, 4);
+  // The merging block's sites (branch1_mid, branch2_mid, after_merge) as its 4-site mask: its one
+  // ReLU after the merge runs when either after-add site is kept.
+  const ReluMask sites = mask.slice(4 * block, 3);
+  return ReluMask({sites.keeps(0), sites.keeps(2), sites.keeps(1), sites.keeps(2)});
+}
+
 void MergeAndRunStageImpl::reset() {
   TORCH_CHECK_VALUE(options.blocks() >= 1, "MergeAndRunStage: expected at least one block (got ",
                     options.blocks(), ")");
+  const int64_t sites = options.relu_mask().units();
+  TORCH_CHECK_VALUE(sites == 4 || sites == options.sites(), "MergeAndRunStage: expected a relu_mask of 4 sites ",
+                    detail::join_sites(MergeAndRunImpl::relu_sites()), " for every block, or ", options.sites(),
+                    " sites, one per site of its ", options.blocks(), " blocks (got ", sites, ")");
   blocks_.clear();
   for (int64_t i = 0; i < options.blocks(); ++i) {
     auto block_options = MergeAndRunOptions(i == 0 ? options.in_channels() : options.out_channels(),
-                                            options.out_channels(), options.relu_mask())
+                                            options.out_channels(), block_mask(i))
                              .stride(i == 0 ? options.stride() : 1)
                              .final_merge(options.final_merge())
                              .bn_eps(options.bn_eps())

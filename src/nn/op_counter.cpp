@@ -2,8 +2,11 @@
 
 #include "ops.h"
 
+#include <unordered_map>
+
 #include <ATen/ops/relu.h>
 #include <c10/util/Exception.h>
+#include <torch/nn/module.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
@@ -11,44 +14,103 @@
 
 namespace propnet {
 namespace {
-thread_local OpCounts* active_counts = nullptr;
+thread_local CountingScope* active_scope = nullptr;
+
+void record_site(const at::Tensor& x, const detail::Site& site) {
+  if (active_scope == nullptr) return;
+  SiteEvent event;
+  event.name = site.unit >= 0 ? std::to_string(site.unit) + "." + std::string(site.name) : std::string(site.name);
+  event.owner = site.owner;
+  event.applied = site.keep;
+  event.fixed = site.fixed;
+  if (x.dim() == 4) {
+    event.channels = x.size(1);
+    event.height = x.size(2);
+    event.width = x.size(3);
+  } else {
+    event.channels = x.numel() / std::max<int64_t>(x.size(0), 1);
+    event.height = event.width = 1;
+  }
+  if (site.keep) ++active_scope->mutable_counts().relus;
+  active_scope->record(std::move(event));
+}
 }  // namespace
 
-CountingScope::CountingScope() : previous_(active_counts) {
+CountingScope::CountingScope() : previous_(active_scope) {
   TORCH_CHECK(previous_ == nullptr, "CountingScope: scopes do not nest");
-  active_counts = &counts_;
+  active_scope = this;
 }
 
-CountingScope::~CountingScope() { active_counts = previous_; }
+CountingScope::~CountingScope() { active_scope = previous_; }
+
+void CountingScope::record(SiteEvent event) { sites_.push_back(std::move(event)); }
+void CountingScope::record(ConvEvent event) { convs_.push_back(std::move(event)); }
+
+namespace {
+std::unordered_map<const torch::nn::Module*, std::string> module_paths(const torch::nn::Module& root) {
+  std::unordered_map<const torch::nn::Module*, std::string> paths;
+  for (const auto& item : root.named_modules("", /*include_self=*/true)) paths.emplace(item.value().get(), item.key());
+  return paths;
+}
+
+const std::string& path_of(const std::unordered_map<const torch::nn::Module*, std::string>& paths,
+                           const torch::nn::Module* module, const torch::nn::Module& root) {
+  const auto it = paths.find(module);
+  TORCH_CHECK(it != paths.end(), "named_sites: an event belongs to a module outside ", root.name());
+  return it->second;
+}
+}  // namespace
+
+std::vector<SiteEvent> named_sites(const torch::nn::Module& root, const CountingScope& scope) {
+  const auto paths = module_paths(root);
+  std::vector<SiteEvent> named = scope.sites();
+  for (SiteEvent& event : named) {
+    const std::string& path = path_of(paths, event.owner, root);
+    if (!path.empty()) event.name = path + "." + event.name;
+  }
+  return named;
+}
+
+std::vector<ConvEvent> named_convs(const torch::nn::Module& root, const CountingScope& scope) {
+  const auto paths = module_paths(root);
+  std::vector<ConvEvent> named = scope.convs();
+  for (ConvEvent& event : named) event.name = path_of(paths, event.conv, root);
+  return named;
+}
 
 namespace detail {
 
-at::Tensor relu(const at::Tensor& x) {
-  if (active_counts != nullptr) ++active_counts->relus;
-  return at::relu(x);
+at::Tensor relu(const at::Tensor& x, const Site& site) {
+  record_site(x, site);
+  return site.keep ? at::relu(x) : x;
 }
 
-at::Tensor bn_relu(torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x, bool relu) {
-  if (relu && active_counts != nullptr) ++active_counts->relus;
-  return batch_norm_relu(bn, x, relu);
+at::Tensor bn_relu(torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x, const Site& site) {
+  at::Tensor y = batch_norm_relu(bn, x, site.keep);
+  record_site(y, site);
+  return y;
 }
+
+at::Tensor bn(torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x) { return batch_norm_relu(bn, x, false); }
 
 at::Tensor conv(torch::nn::Conv2dImpl& conv, const at::Tensor& x) {
   at::Tensor y = conv.forward(x);
-  if (active_counts != nullptr) {
+  if (active_scope != nullptr) {
     const auto& options = conv.options;
     const auto kernel = options.kernel_size();
     const int64_t per_output = (options.in_channels() / options.groups()) * kernel->at(0) * kernel->at(1);
-    ++active_counts->convs;
-    active_counts->macs += per_output * (y.numel() / std::max<int64_t>(y.size(0), 1));
+    OpCounts& counts = active_scope->mutable_counts();
+    ++counts.convs;
+    counts.macs += per_output * (y.numel() / std::max<int64_t>(y.size(0), 1));
+    active_scope->record(ConvEvent{"", &conv, x.min().item<float>() >= 0});
   }
   return y;
 }
 
 at::Tensor linear(torch::nn::LinearImpl& linear, const at::Tensor& x) {
   at::Tensor y = linear.forward(x);
-  if (active_counts != nullptr) {
-    active_counts->macs += linear.options.in_features() * linear.options.out_features();
+  if (active_scope != nullptr) {
+    active_scope->mutable_counts().macs += linear.options.in_features() * linear.options.out_features();
   }
   return y;
 }

@@ -44,8 +44,9 @@ torch::Tensor PreActBlockImpl::shortcut(const torch::Tensor& x) {
 torch::Tensor PreActBlockImpl::forward(const torch::Tensor& x) {
   const ReluMask& mask = options.relu_mask();
   const auto [activated, shortcut_input] = detail::pre_activate(
-      bn1_, x, mask.keeps(0), options.shared_preactivation(), options.shortcut_keeps_relu());
-  const torch::Tensor r = detail::bn_relu(*bn2_, detail::conv(*conv1_, activated), mask.keeps(1));
+      bn1_, x, detail::site(this, relu_sites(), mask, 0), options.shared_preactivation(), options.shortcut_keeps_relu());
+  const torch::Tensor r =
+      detail::bn_relu(*bn2_, detail::conv(*conv1_, activated), detail::site(this, relu_sites(), mask, 1));
   return detail::conv(*conv2_, r) + shortcut(shortcut_input);
 }
 

@@ -43,9 +43,9 @@ void PreActBottleneckImpl::reset() {
 torch::Tensor PreActBottleneckImpl::forward(const torch::Tensor& x) {
   const ReluMask& mask = options.relu_mask();
   const auto [activated, shortcut_input] = detail::pre_activate(
-      bn1_, x, mask.keeps(0), options.shared_preactivation(), options.shortcut_keeps_relu());
-  torch::Tensor r = detail::bn_relu(*bn2_, detail::conv(*conv1_, activated), mask.keeps(1));
-  r = detail::bn_relu(*bn3_, detail::conv(*conv2_, r), mask.keeps(2));
+      bn1_, x, detail::site(this, relu_sites(), mask, 0), options.shared_preactivation(), options.shortcut_keeps_relu());
+  torch::Tensor r = detail::bn_relu(*bn2_, detail::conv(*conv1_, activated), detail::site(this, relu_sites(), mask, 1));
+  r = detail::bn_relu(*bn3_, detail::conv(*conv2_, r), detail::site(this, relu_sites(), mask, 2));
   r = detail::conv(*conv3_, r);
   return r + (shortcut_conv_ ? detail::conv(*shortcut_conv_, shortcut_input) : shortcut_input);
 }

@@ -41,11 +41,13 @@ torch::Tensor ProportionalImpl::forward(torch::Tensor x) {
   TORCH_CHECK_VALUE(mask.units() == static_cast<int64_t>(convs_.size()),
                     "Proportional: relu_mask has ", mask.units(), " sites but the module was built with ",
                     convs_.size(), " units; call reset() after changing the unit count");
+  const bool post = options.order() == Order::kPost;
   for (int64_t i = 0; i < mask.units(); ++i) {
-    if (options.order() == Order::kPost) {
-      x = detail::bn_relu(*norms_[i], detail::conv(*convs_[i], x), mask.keeps(i));
+    const detail::Site site{this, post ? "after_conv" : "before_conv", mask.keeps(i), /*unit=*/i};
+    if (post) {
+      x = detail::bn_relu(*norms_[i], detail::conv(*convs_[i], x), site);
     } else {
-      x = detail::conv(*convs_[i], detail::bn_relu(*norms_[i], x, mask.keeps(i)));
+      x = detail::conv(*convs_[i], detail::bn_relu(*norms_[i], x, site));
     }
   }
   return x;

@@ -18,15 +18,17 @@ ReluMask ReluMask::paired(int64_t units) {
 }
 
 ReluMask ReluMask::parse(std::string_view text) {
-  TORCH_CHECK_VALUE(!text.empty(), "ReluMask: expected a string of '0' and '1' (got an empty string)");
   std::vector<bool> keep;
   keep.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
+    if (is_mask_separator(c)) continue;
     TORCH_CHECK_VALUE(c == '0' || c == '1', "ReluMask: expected only '0' (removed) and '1' (kept) (got \"",
                       std::string(text), "\" with '", std::string(1, c), "' at position ", i, ")");
     keep.push_back(c == '1');
   }
+  TORCH_CHECK_VALUE(!keep.empty(), "ReluMask: expected a string of '0' and '1' (got ",
+                    text.empty() ? std::string("an empty string") : "\"" + std::string(text) + "\"", ")");
   return ReluMask(std::move(keep));
 }
 
@@ -60,6 +62,20 @@ ReluMask ReluMask::cycle(int64_t offset, int64_t count) const {
   for (int64_t i = 0; i < count; ++i) keep[static_cast<size_t>(i)] = keep_[(offset + i) % keep_.size()];
   return ReluMask(std::move(keep));
 }
+
+ReluMask ReluMask::slice(int64_t offset, int64_t count) const {
+  TORCH_CHECK_INDEX(offset >= 0 && count > 0 && offset + count <= units(), "ReluMask::slice: sites [", offset, ", ",
+                    offset + count, ") out of range for a mask of ", units(), " sites");
+  return ReluMask(std::vector<bool>(keep_.begin() + offset, keep_.begin() + offset + count));
+}
+
+ReluMask ReluMask::concat(const ReluMask& tail) const {
+  std::vector<bool> keep = keep_;
+  keep.insert(keep.end(), tail.keep_.begin(), tail.keep_.end());
+  return ReluMask(std::move(keep));
+}
+
+bool is_mask_separator(char c) { return c == '.' || c == '_' || c == ' '; }
 
 std::string reduced_ratio(int64_t convs, int64_t relus) {
   const int64_t divisor = relus == 0 ? std::max<int64_t>(convs, 1) : std::gcd(convs, relus);

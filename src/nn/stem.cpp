@@ -28,7 +28,7 @@ torch::Tensor StemImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == options.in_channels(), "Stem: expected input of shape (B, ",
               options.in_channels(), ", H, W) (got ", x.sizes(), ")");
   torch::Tensor y = detail::conv(*conv_, x);
-  return options.bn_relu() ? detail::bn_relu(*bn_, y, true) : y;
+  return options.bn_relu() ? detail::bn_relu(*bn_, y, detail::Site{this, "relu", true, -1, /*fixed=*/true}) : y;
 }
 
 void StemImpl::pretty_print(std::ostream& stream) const {
@@ -54,7 +54,8 @@ void ClassifierImpl::reset() {
 torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) {
   TORCH_CHECK(x.dim() == 4 && x.size(1) == options.in_channels(), "Classifier: expected input of shape (B, ",
               options.in_channels(), ", H, W) (got ", x.sizes(), ")");
-  torch::Tensor y = options.pre_activation() ? detail::bn_relu(*bn_, x, true) : x;
+  torch::Tensor y =
+      options.pre_activation() ? detail::bn_relu(*bn_, x, detail::Site{this, "relu", true, -1, /*fixed=*/true}) : x;
   return detail::linear(*fc_, y.mean({2, 3}));
 }
 

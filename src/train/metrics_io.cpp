@@ -11,9 +11,15 @@ namespace propnet::train::detail {
 namespace {
 
 nlohmann::json to_json(const EpochMetrics& m) {
-  return {{"epoch", m.epoch},         {"lr", m.lr},           {"train_loss", m.train_loss},
-          {"train_acc", m.train_acc}, {"test_loss", m.test_loss}, {"test_acc", m.test_acc},
-          {"epoch_seconds", m.seconds}, {"images_per_s", m.images_per_s}};
+  nlohmann::json row = {{"epoch", m.epoch},         {"lr", m.lr},           {"train_loss", m.train_loss},
+                        {"train_acc", m.train_acc}, {"test_loss", m.test_loss}, {"test_acc", m.test_acc}};
+  if (m.has_val) {
+    row["val_loss"] = m.val_loss;
+    row["val_acc"] = m.val_acc;
+  }
+  row["epoch_seconds"] = m.seconds;
+  row["images_per_s"] = m.images_per_s;
+  return row;
 }
 
 EpochMetrics from_json(const nlohmann::json& j) {
@@ -24,6 +30,11 @@ EpochMetrics from_json(const nlohmann::json& j) {
   m.train_acc = j.at("train_acc").get<double>();
   m.test_loss = j.at("test_loss").get<double>();
   m.test_acc = j.at("test_acc").get<double>();
+  m.has_val = j.contains("val_loss");
+  if (m.has_val) {
+    m.val_loss = j.at("val_loss").get<double>();
+    m.val_acc = j.at("val_acc").get<double>();
+  }
   m.seconds = j.at("epoch_seconds").get<double>();
   m.images_per_s = j.at("images_per_s").get<double>();
   return m;
@@ -55,11 +66,16 @@ void write_metrics_files(const SeedFiles& files, const std::vector<EpochMetrics>
   });
   write_atomically(files.metrics_csv, [&](const std::filesystem::path& temp) {
     std::ofstream out(temp);
-    out << "epoch,lr,train_loss,train_acc,test_loss,test_acc,epoch_seconds,images_per_s\n";
+    // Validation columns go last, so that the columns of runs without them keep their positions.
+    const bool val = !metrics.empty() && metrics.front().has_val;
+    out << "epoch,lr,train_loss,train_acc,test_loss,test_acc,epoch_seconds,images_per_s" << (val ? ",val_loss,val_acc" : "")
+        << "\n";
     out.precision(10);
     for (const auto& m : metrics) {
       out << m.epoch << "," << m.lr << "," << m.train_loss << "," << m.train_acc << "," << m.test_loss << ","
-          << m.test_acc << "," << m.seconds << "," << m.images_per_s << "\n";
+          << m.test_acc << "," << m.seconds << "," << m.images_per_s;
+      if (val) out << "," << m.val_loss << "," << m.val_acc;
+      out << "\n";
     }
     TORCH_CHECK(out.good(), "train: cannot write \"", temp.string(), "\"");
   });

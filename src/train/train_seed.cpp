@@ -14,6 +14,7 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
   data::Dataset selected = data;
   selected.train = data.train.head(config.data.subset);
   selected.test = data.test.head(config.data.test_subset);
+  selected = data::hold_out_validation(std::move(selected), config.data.val_split);  // the last N after subset
 
   TrainerOptions options;
   options.spec = config.train;

@@ -40,7 +40,7 @@ struct Trainer::State {
   detail::Model model;
   TrainerOptions options;
   c10::Device device = c10::kCPU;
-  data::Split train, test;
+  data::Split train, test, val;  // val: empty without a validation split
   data::Normalizer normalizer;
   std::optional<SeedFiles> files;  // none: nothing written or resumed
   dist::Group* group = nullptr;    // a group of 2 or more ranks
@@ -52,6 +52,7 @@ struct Trainer::State {
         device(resolve_device(options.device ? options.device : options.spec.device)),  // "cuda" -> cuda:0
         train(data.train.to(device)),
         test(data.test.to(device)),
+        val(data.val.size() > 0 ? data.val.to(device) : data::Split{}),
         normalizer(data.mean, data.std) {
     if (!options.dir.empty()) files.emplace(options.dir);
     if (options.group && options.group->world_size() > 1) group = options.group.get();
@@ -256,6 +257,13 @@ SeedResult Trainer::run() {
                                                   spec.eval_batch_size, channels_last, group);
     m.test_loss = eval.loss;
     m.test_acc = eval.accuracy;
+    if (s.val.size() > 0) {
+      const EvalResult val = detail::evaluate_with(setup.test_step(), module, s.val, s.normalizer,
+                                                   spec.eval_batch_size, channels_last, group);
+      m.has_val = true;
+      m.val_loss = val.loss;
+      m.val_acc = val.accuracy;
+    }
     m.seconds = train_seconds + seconds_since(eval_start);
     progress.metrics.push_back(m);
     progress.epoch = epoch + 1;

@@ -25,7 +25,7 @@ TEST(RegistryTest, NamedVariantsMapToTheIssuesMasks) {
   auto mask_of = [](const std::string& arch, const std::string& variant) {
     NetworkSpec spec = spec_of(arch, 110);
     spec.variant = variant;
-    return resolve_relu_mask(spec).to_string();
+    return describe_mask(spec).relu_mask;
   };
   EXPECT_EQ(mask_of("plain", "proportional"), "01");
   EXPECT_EQ(mask_of("resnet", "proportional"), "01");
@@ -42,9 +42,9 @@ TEST(RegistryTest, NamedVariantsMapToTheIssuesMasks) {
 TEST(RegistryTest, ExplicitMaskOverridesTheVariantAndIsNamedWhenItMatches) {
   NetworkSpec spec = spec_of("preresnet-bottleneck", 110);
   spec.relu_mask = "101";
-  EXPECT_EQ(resolve_variant_name(spec), "type2");
+  EXPECT_EQ(describe_mask(spec).variant, "type2");
   spec.relu_mask = "001";
-  EXPECT_EQ(resolve_variant_name(spec), "custom");
+  EXPECT_EQ(describe_mask(spec).variant, "custom");
 }
 
 TEST(RegistryTest, UnknownNetworkListsTheValidNames) {
@@ -69,7 +69,8 @@ TEST(RegistryTest, BadMaskNamesTheBlockSites) {
   EXPECT_THAT([&] { build_network(spec); },
               ThrowsMessage<c10::ValueError>(HasSubstr(
                   "dfn-mr: expected a relu_mask of 4 characters '0' (removed) or '1' (kept) over the MergeAndRun "
-                  "sites (branch1_mid, branch1_after_add, branch2_mid, branch2_after_add) (got \"101\")")));
+                  "sites (branch1_mid, branch1_after_add, branch2_mid, branch2_after_add), repeated over every unit, or "
+                  "107 characters, one per site instance of dfn-mr-110 (got \"101\")")));
   spec = spec_of("preresnet", 110);
   spec.relu_mask = "1a";
   EXPECT_THAT([&] { build_network(spec); }, ThrowsMessage<c10::ValueError>(HasSubstr("(before_conv1, before_conv2)")));

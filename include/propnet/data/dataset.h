@@ -25,6 +25,8 @@ struct Split {
   /// The first `n` images (views, no copy); the whole split when `n` is 0 or >= size() (the
   /// `subset` / `test_subset` config keys).
   Split head(int64_t n) const;
+  /// The last `n` images (views, no copy); empty when `n` is 0.
+  Split tail(int64_t n) const;
 };
 
 /// A loaded data set: both splits, class names and the per-channel normalization constants.
@@ -33,6 +35,9 @@ struct Dataset {
   std::string name;
   Split train;
   Split test;
+  /// Held-out training images, evaluated after every epoch (`data.val_split`); empty when none.
+  /// Never test images: `hold_out_validation` takes them from the end of `train`.
+  Split val;
   /// Class names in label order; "0", "1", ... when the names file is absent.
   std::vector<std::string> classes;
   /// 3 for CIFAR; 1 for Fashion-MNIST.
@@ -54,6 +59,10 @@ struct DatasetOptions {
   /// Device the images and labels are moved to once, after loading.
   TORCH_ARG(torch::Device, device) = torch::kCPU;
 };
+
+/// `dataset` with its last `n` training images moved into `val` (0: unchanged). Throws
+/// c10::ValueError unless at least one training image is left.
+Dataset hold_out_validation(Dataset dataset, int64_t n);
 
 /// Names `load_dataset` accepts: "cifar10", "cifar100", "fashion-mnist".
 std::vector<std::string> dataset_names();

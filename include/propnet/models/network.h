@@ -1,4 +1,6 @@
 #pragma once
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include <torch/nn/cloneable.h>
@@ -8,6 +10,19 @@
 #include <propnet/models/network_spec.h>
 
 namespace propnet::models {
+
+/// One ReLU site instance of a network, as one forward pass meets it.
+struct ReluSite {
+  std::string name;       ///< Module path plus site: "stage2.3.before_conv2", "stem.relu", "head.relu".
+  int64_t stage = 0;      ///< 1..3; 0 for the stem, 4 for the head.
+  int64_t unit = -1;      ///< Unit within its stage (plain: conv); -1 for the stem and head.
+  int64_t index = -1;     ///< Site within its unit, in the block's mask order; -1 for a fixed site.
+  int64_t mask_bit = -1;  ///< Position in the network mask (`site_names`); -1 for a fixed site.
+  int64_t channels = 0, height = 0, width = 0;  ///< Of the tensor at the site, per image.
+  bool kept = false;      ///< Its ReLU runs.
+  bool fixed = false;     ///< No mask bit controls it: the stem's and head's ReLUs, a shortcut's kept ReLU.
+  int64_t elements() const noexcept { return channels * height * width; }  ///< ReLU elements per image.
+};
 
 /// A network of the registry, rebuilt from its `NetworkSpec`: children `stem`, `stage1`, `stage2`,
 /// `stage3`, `head`, so parameters read `stage2.0.conv1.weight`.
@@ -27,6 +42,12 @@ class NetworkImpl : public torch::nn::Cloneable<NetworkImpl> {
 
   /// The spec this network was built from.
   const NetworkSpec& spec() const noexcept { return spec_; }
+
+  /// Every ReLU site instance in forward order (units in order, each unit's sites in mask order,
+  /// fixed sites where they run), measured by one eval-mode forward pass of a zero batch of one
+  /// `input_size` x `input_size` image on the network's device. Leaves parameters, buffers, the
+  /// training flag and the random generators as they were.
+  std::vector<ReluSite> relu_sites(int64_t input_size = 32);
 
  private:
   NetworkSpec spec_;

@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <propnet/nn/switches.h>
 
@@ -45,8 +46,16 @@ struct NetworkSpec {
   int64_t in_channels = 3;
   /// A named variant of the network's block ("paired", "proportional", "type1", ...).
   std::string variant = "paired";
-  /// An explicit keep-mask over the block's ReLU sites ("0111"); when set it overrides `variant`.
+  /// An explicit keep-mask; when set it overrides `variant`. Either a block pattern over the block's
+  /// ReLU sites ("0111"), repeated over every unit, or a network mask with one bit per site instance
+  /// in forward order (`site_names`); '.', '_' or spaces may separate units ("01.01.11").
   std::string relu_mask;
+  /// A file holding the mask (text, or JSON with a "relu_mask" string); read when `relu_mask` is
+  /// empty (`resolve_network_mask`). A set `relu_mask` wins, so a resolved spec needs no file.
+  std::string relu_mask_file;
+  /// Globs over site names ("stage3.*.before_conv1"; `*`, `?`, `[...]`) whose ReLUs are removed on
+  /// top of the variant or mask. Each must match at least one site.
+  std::vector<std::string> relu_drop;
   /// DFN-MR widen factor k (stage widths 16k/32k/64k); 1 is DFN-MR1. Other networks need 1.
   int64_t widen_factor = 1;
   ArchOptions options;

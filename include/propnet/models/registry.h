@@ -6,6 +6,7 @@
 
 #include <propnet/models/depth.h>
 #include <propnet/models/network.h>
+#include <propnet/models/network_mask.h>
 #include <propnet/models/network_spec.h>
 #include <propnet/nn/relu_mask.h>
 
@@ -24,6 +25,8 @@ struct NetworkInfo {
   std::string block;                  ///< The block class, e.g. "PreActBottleneck".
   std::string summary;                ///< One line citing the paper.
   std::vector<std::string> sites;     ///< The block's ReLU sites, in mask order.
+  /// The network's last unit's sites where they differ from `sites` (DFN-MR's merging block); else empty.
+  std::vector<std::string> last_unit_sites;
   std::vector<Variant> variants;      ///< Named masks; the first is the paired module.
   DepthRule depth_rule;               ///< Depth -> blocks per stage.
   std::vector<int64_t> paper_depths;  ///< Depths the paper reports (for `propnet info --list`).
@@ -38,11 +41,6 @@ std::vector<std::string> network_names();
 /// The family named `name`; throws c10::ValueError listing the valid names otherwise.
 const NetworkInfo& network_info(std::string_view name);
 
-/// The keep-mask `spec` asks for: `spec.relu_mask` when set, else the named `spec.variant`.
-/// Throws c10::ValueError naming the block's sites (bad mask) or the valid variants (bad name).
-ReluMask resolve_relu_mask(const NetworkSpec& spec);
-/// The name of `spec`'s variant: the named variant whose mask equals the resolved one, else "custom".
-std::string resolve_variant_name(const NetworkSpec& spec);
 /// Blocks per stage for `spec.depth`; throws c10::ValueError with the rule and the nearest valid depths.
 StageBlocks stage_blocks(const NetworkSpec& spec);
 

@@ -46,6 +46,12 @@ class MergeAndRunImpl : public torch::nn::Cloneable<MergeAndRunImpl> {
 
   /// The ReLU sites in mask order: branch1_mid, branch1_after_add, branch2_mid, branch2_after_add.
   static const std::vector<std::string>& relu_sites();
+  /// The sites of a network's last block (`forward_merged`), in network-mask order: branch1_mid,
+  /// branch2_mid, after_merge (its one ReLU after the merge, kept when either after-add site is).
+  static const std::vector<std::string>& merged_relu_sites();
+  /// A block pattern over `relu_sites` as the last block's 3 `merged_relu_sites`: (m1, a1, m2, a2)
+  /// -> (m1, m2, a1 or a2), the one ReLU after the merge kept when either after-add site is (spec §3.6 (b)).
+  static ReluMask merged_mask(const ReluMask& pattern);
 
   void reset() override;
   /// Prints `propnet::MergeAndRun(16, 32, relu_mask=[1,0,1,1], stride=2)`.
@@ -78,7 +84,9 @@ struct MergeAndRunStageOptions {
   TORCH_ARG(int64_t, in_channels);   ///< Channels of each branch entering the stage.
   TORCH_ARG(int64_t, out_channels);  ///< Channels of each branch in the stage.
   TORCH_ARG(int64_t, blocks);        ///< Merge-and-run blocks in the stage.
-  TORCH_ARG(ReluMask, relu_mask);    ///< The 4-site mask every block uses.
+  /// The 4-site mask every block uses, or one mask for the whole stage: 4 sites per block, in block
+  /// order, the merging last block (`merge_at_end`) with its 3 `merged_relu_sites` (`sites()` in all).
+  TORCH_ARG(ReluMask, relu_mask);
   TORCH_ARG(int64_t, stride) = 1;    ///< Stride of the first block.
   /// The input is one tensor that both branches start from (the stem output, stage 1);
   /// otherwise it is the two branches concatenated on channels.
@@ -88,6 +96,10 @@ struct MergeAndRunStageOptions {
   TORCH_ARG(FinalMerge, final_merge) = FinalMerge::kSum;
   TORCH_ARG(double, bn_eps) = 2e-5;
   TORCH_ARG(double, bn_momentum) = 0.1;
+
+  /// ReLU sites in the stage: 4 per block, 3 in a merging last block.
+ public:  // TORCH_ARG leaves the section private
+  int64_t sites() const;
 };
 
 /// Carries the branch pair between stages as one channel-concatenated tensor, so DFN-MR fits a
@@ -103,6 +115,8 @@ class MergeAndRunStageImpl : public torch::nn::Cloneable<MergeAndRunStageImpl> {
   MergeAndRunStageOptions options;
 
  private:
+  ReluMask block_mask(int64_t block) const;  // block `block`'s 4-site mask
+
   std::vector<MergeAndRun> blocks_;
 };
 TORCH_MODULE(MergeAndRunStage);

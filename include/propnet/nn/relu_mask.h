@@ -20,7 +20,8 @@ class ReluMask {
 
   /// All `units` ReLUs kept (the paired module).
   static ReluMask paired(int64_t units);
-  /// Parses "0110"-style text ('1' keep, '0' removed); throws c10::ValueError on anything else.
+  /// Parses "0110"-style text ('1' keep, '0' removed). '.', '_' and spaces may separate units
+  /// ("01.01.11") and are ignored; anything else throws c10::ValueError.
   static ReluMask parse(std::string_view text);
 
   int64_t units() const noexcept;   ///< N, the number of sites (one per conv unit).
@@ -34,6 +35,10 @@ class ReluMask {
   /// The mask of `count` sites that repeats this one cyclically from site `offset` on.
   /// The plain network slices one network-wide mask this way (spec §2.2).
   ReluMask cycle(int64_t offset, int64_t count) const;
+  /// Sites [offset, offset + count) of this mask; throws c10::IndexError past its end.
+  ReluMask slice(int64_t offset, int64_t count) const;
+  /// This mask followed by `tail`.
+  ReluMask concat(const ReluMask& tail) const;
 
   friend bool operator==(const ReluMask& a, const ReluMask& b) { return a.keep_ == b.keep_; }
   friend bool operator!=(const ReluMask& a, const ReluMask& b) { return !(a == b); }
@@ -41,6 +46,9 @@ class ReluMask {
  private:
   std::vector<bool> keep_;          // private on purpose: never expose vector<bool> proxies
 };
+
+/// '.', '_' or ' ': what may separate the units of a mask's text.
+bool is_mask_separator(char c);
 
 /// Reduces a conv:ReLU count to the paper's form: (4, 2) -> "2:1", (3, 0) -> "1:0" (no ReLU left).
 std::string reduced_ratio(int64_t convs, int64_t relus);

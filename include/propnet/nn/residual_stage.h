@@ -28,7 +28,8 @@ struct ResidualStageOptions {
   TORCH_ARG(int64_t, in_channels);   ///< Channels entering the stage.
   TORCH_ARG(int64_t, out_channels);  ///< Channels of every unit's output.
   TORCH_ARG(int64_t, blocks);        ///< Units in the stage (n of the depth rule).
-  TORCH_ARG(ReluMask, relu_mask);    ///< The keep-mask every unit uses.
+  /// The keep-mask every unit uses, or one for the whole stage: the units' masks one after another.
+  TORCH_ARG(ReluMask, relu_mask);
   TORCH_ARG(int64_t, stride) = 1;    ///< Stride of the first unit.
   /// Pre-activation units: the first unit shares its pre-activation with the shortcut (spec §4.1).
   TORCH_ARG(bool, shared_preactivation) = true;
@@ -56,5 +57,8 @@ class ResidualStageImpl : public torch::nn::Cloneable<ResidualStageImpl> {
   std::vector<torch::nn::AnyModule> units_;
 };
 TORCH_MODULE(ResidualStage);
+
+/// The ReLU sites of one unit of type `block`, in mask order.
+const std::vector<std::string>& unit_sites(BlockType block);
 
 }  // namespace propnet

@@ -15,7 +15,10 @@ struct EpochMetrics {
   double train_acc = 0;      ///< Percent.
   double test_loss = 0;
   double test_acc = 0;       ///< Percent; the final epoch's is the reported result.
-  double seconds = 0;        ///< Wall time of the epoch, training and test pass.
+  bool has_val = false;      ///< A validation split was evaluated (data.val_split > 0).
+  double val_loss = 0;       ///< On the held-out training images; never test images.
+  double val_acc = 0;        ///< Percent.
+  double seconds = 0;        ///< Wall time of the epoch, training, test and validation passes.
   double images_per_s = 0;   ///< Training images per second.
 };
 

@@ -1,0 +1,198 @@
+#include <propnet/models/network_mask.h>
+
+#include <fnmatch.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <c10/util/Exception.h>
+#include <nlohmann/json.hpp>
+
+#include <propnet/models/registry.h>
+#include <propnet/nn/merge_and_run.h>
+#include "../nn/layers.h"
+
+namespace propnet::models {
+namespace {
+
+// One unit of the network as the mask sees it: a residual unit, or one conv of the plain net.
+struct Unit {
+  int stage;                             // 1-based
+  int64_t index;                         // within its stage
+  const std::vector<std::string>* sites;
+};
+
+std::vector<Unit> units_of(const NetworkSpec& spec) {
+  const NetworkInfo& info = network_info(spec.arch);
+  const StageBlocks blocks = stage_blocks(spec);
+  std::vector<Unit> units;
+  for (int stage = 0; stage < 3; ++stage) {
+    for (int64_t i = 0; i < blocks[stage]; ++i) units.push_back({stage + 1, i, &info.sites});
+  }
+  if (!info.last_unit_sites.empty()) units.back().sites = &info.last_unit_sites;
+  return units;
+}
+
+int64_t site_count(const std::vector<Unit>& units) {
+  int64_t n = 0;
+  for (const Unit& u : units) n += static_cast<int64_t>(u.sites->size());
+  return n;
+}
+
+std::string network_label(const NetworkSpec& spec) { return spec.arch + "-" + std::to_string(spec.depth); }
+
+// The block pattern `pattern` on every unit (plain: cyclically over the convs, numbered as plain_indexing says).
+ReluMask expand(const NetworkSpec& spec, const std::vector<Unit>& units, const ReluMask& pattern) {
+  const NetworkInfo& info = network_info(spec.arch);
+  std::vector<bool> keep;
+  int64_t conv = 0;
+  for (const Unit& u : units) {
+    if (info.cyclic_mask) {
+      const int64_t number = spec.options.plain_indexing == PlainIndexing::kGlobal ? conv++ : u.index;
+      keep.push_back(pattern.keeps(number % pattern.units()));
+      continue;
+    }
+    const ReluMask unit_mask = u.sites == &info.sites ? pattern : MergeAndRunImpl::merged_mask(pattern);
+    for (int64_t i = 0; i < unit_mask.units(); ++i) keep.push_back(unit_mask.keeps(i));
+  }
+  return ReluMask(std::move(keep));
+}
+
+std::string base_text(const NetworkSpec& spec) {
+  if (!spec.relu_mask.empty()) return spec.relu_mask;
+  if (!spec.relu_mask_file.empty()) return read_relu_mask_file(spec.relu_mask_file);
+  const NetworkInfo& info = network_info(spec.arch);
+  std::string names;
+  for (const Variant& v : info.variants) {
+    if (v.name == spec.variant) return v.relu_mask;
+    names += (names.empty() ? "" : ", ") + v.name;
+  }
+  TORCH_CHECK_VALUE(false, info.name, ": unknown variant \"", spec.variant, "\"; expected one of: ", names,
+                    " (or an explicit --relu-mask)");
+}
+
+// The mask `text` gives before selectors: a network mask as it is, else the block pattern expanded.
+ReluMask base_mask(const NetworkSpec& spec, const std::vector<Unit>& units, const std::string& text) {
+  const NetworkInfo& info = network_info(spec.arch);
+  const int64_t sites = site_count(units), per_unit = static_cast<int64_t>(info.sites.size());
+  std::string bits;
+  for (char c : text) {
+    if (!is_mask_separator(c)) bits += c;
+  }
+  const bool well_formed = !bits.empty() && bits.find_first_not_of("01") == std::string::npos;
+  const auto length = static_cast<int64_t>(bits.size());
+  const bool right_length = info.cyclic_mask || length == per_unit || length == sites;
+  TORCH_CHECK_VALUE(well_formed && right_length, info.name, ": expected a relu_mask of ",
+                    info.cyclic_mask ? std::string("one or more") : std::to_string(per_unit),
+                    " characters '0' (removed) or '1' (kept) over the ", info.block, " sites ",
+                    propnet::detail::join_sites(info.sites),
+                    info.cyclic_mask ? ", repeated cyclically over its convs, or " : ", repeated over every unit, or ",
+                    sites, " characters, one per site instance of ", network_label(spec), " (got \"", text, "\")");
+  const ReluMask given = ReluMask::parse(bits);
+  return length == sites ? given : expand(spec, units, given);
+}
+
+bool matches(const std::string& pattern, const std::string& name) {
+  return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+}  // namespace
+
+std::vector<std::string> site_names(const NetworkSpec& spec) {
+  std::vector<std::string> names;
+  for (const Unit& u : units_of(spec)) {
+    const std::string unit = "stage" + std::to_string(u.stage) + "." + std::to_string(u.index) + ".";
+    for (const std::string& site : *u.sites) names.push_back(unit + site);
+  }
+  return names;
+}
+
+ReluMask resolve_network_mask(const NetworkSpec& spec) {
+  const std::vector<Unit> units = units_of(spec);
+  const ReluMask base = base_mask(spec, units, base_text(spec));
+  if (spec.relu_drop.empty()) return base;
+  const std::vector<std::string> names = site_names(spec);
+  std::vector<bool> keep(names.size());
+  for (size_t i = 0; i < names.size(); ++i) keep[i] = base.keeps(static_cast<int64_t>(i));
+  for (const std::string& pattern : spec.relu_drop) {
+    bool matched = false;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!matches(pattern, names[i])) continue;
+      keep[i] = false;
+      matched = true;
+    }
+    TORCH_CHECK_VALUE(matched, "relu_drop \"", pattern, "\" matches no site of ", network_label(spec),
+                      "; its sites are named like \"", names.front(), "\" (propnet info --sites lists them; the stem's "
+                      "and head's ReLUs are fixed)");
+  }
+  return ReluMask(std::move(keep));
+}
+
+std::string format_network_mask(const NetworkSpec& spec, const ReluMask& mask) {
+  const bool plain = network_info(spec.arch).cyclic_mask;
+  std::string text;
+  int64_t bit = 0;
+  int previous_stage = 0;
+  for (const Unit& u : units_of(spec)) {
+    if (bit > 0 && (!plain || u.stage != previous_stage)) text += '.';
+    for (size_t i = 0; i < u.sites->size(); ++i) text += mask.keeps(bit++) ? '1' : '0';
+    previous_stage = u.stage;
+  }
+  return text;
+}
+
+NetworkSpec with_resolved_mask(NetworkSpec spec) {
+  if (spec.relu_mask_file.empty() && spec.relu_drop.empty()) return spec;
+  spec.relu_mask = format_network_mask(spec, resolve_network_mask(spec));
+  return spec;
+}
+
+MaskDescription describe_mask(const NetworkSpec& spec) {
+  const NetworkInfo& info = network_info(spec.arch);
+  const std::vector<Unit> units = units_of(spec);
+  const ReluMask mask = resolve_network_mask(spec);
+  for (const Variant& v : info.variants) {
+    const ReluMask pattern = ReluMask::parse(v.relu_mask);
+    if (expand(spec, units, pattern) == mask) return {v.name, v.relu_mask, pattern.ratio()};
+  }
+  if (spec.relu_drop.empty()) {
+    const ReluMask given = ReluMask::parse(base_text(spec));
+    if (given.units() != site_count(units)) return {"custom", given.to_string(), given.ratio()};
+  }
+  return {"custom", format_network_mask(spec, mask), mask.ratio()};
+}
+
+std::string read_relu_mask_file(const std::string& path) {
+  const std::string where = "relu_mask_file \"" + path + "\"";
+  std::ifstream file(path, std::ios::binary);
+  TORCH_CHECK_VALUE(file, where, ": cannot open: ", std::strerror(errno));
+  std::ostringstream content;
+  content << file.rdbuf();
+  const std::string text = content.str();
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{') {
+    nlohmann::json json;
+    try {
+      json = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error&) {
+      TORCH_CHECK_VALUE(false, where, ": invalid JSON");
+    }
+    const auto it = json.find("relu_mask");
+    TORCH_CHECK_VALUE(it != json.end() && it->is_string(), where, ": expected a \"relu_mask\" string in the JSON object");
+    return it->get<std::string>();
+  }
+  std::string mask;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const auto begin = line.find_first_not_of(" \t");
+    if (begin == std::string::npos || line[begin] == '#') continue;
+    mask += (mask.empty() ? "" : ".") + line.substr(begin, line.find_last_not_of(" \t") - begin + 1);
+  }
+  TORCH_CHECK_VALUE(!mask.empty(), where, ": holds no mask");
+  return mask;
+}
+
+}  // namespace propnet::models
