@@ -79,7 +79,7 @@ nlohmann::json sites_json(const models::NetworkSummary& s) {
   int64_t kept = 0, all = 0;
   for (const StageSites& st : stage_sites(s)) {
     nlohmann::json entry{{"name", st.name}, {"sites", st.sites}, {"kept", st.kept}, {"relu_elements", st.kept_elements},
-                         {"relu_elements_all_kept", st.elements}};
+                         {"relu_elements_paired", st.elements}};
     if (st.convs > 0) {
       entry["convs"] = st.convs;
       entry["ratio"] = reduced_ratio(st.convs, st.kept);
@@ -88,7 +88,7 @@ nlohmann::json sites_json(const models::NetworkSummary& s) {
     kept += st.kept_elements;
     all += st.elements;
   }
-  return {{"sites", sites}, {"stages", stages}, {"relu_elements", kept}, {"relu_elements_all_kept", all}};
+  return {{"sites", sites}, {"stages", stages}, {"relu_elements", kept}, {"relu_elements_paired", all}};
 }
 
 void print_sites(const models::NetworkSummary& s) {
@@ -109,11 +109,11 @@ void print_sites(const models::NetworkSummary& s) {
     all += st.elements;
     if (st.convs == 0 && st.elements == 0) continue;
     std::cout << fmt::format("{:<12} {:>6} {:>11} {:>10} {:>22}\n", st.name, st.convs > 0 ? std::to_string(st.convs) : "",
-                             fmt::format("{} / {}", st.kept, st.sites),
+                             st.convs > 0 ? fmt::format("{} / {}", st.kept, st.sites) : "fixed",
                              st.convs > 0 ? reduced_ratio(st.convs, st.kept) : "",
                              fmt::format("{} / {}", thousands(st.kept_elements), thousands(st.elements)));
   }
-  std::cout << fmt::format("ReLU elements per image: {} of {} ({:.1f} %), {} ReLUs\n", thousands(kept), thousands(all),
+  std::cout << fmt::format("ReLU elements per image (stem and head included): {} of {} ({:.1f} %), {} ReLUs\n", thousands(kept), thousands(all),
                            all > 0 ? 100.0 * kept / all : 0.0, kilo(kept));
 }
 

@@ -15,6 +15,29 @@ assert d["ratio"] == "2:1" and d["relu_mask"] == "01" and d["blocks_per_stage"] 
 PY
 
 "$propnet" info --net dfn-mr --depth 110 --variant type1 --classes 100 | grep -q "1,716,276" || fail "text summary"
+
+# --sites: every site instance with its elements (relu-search.md §1: preresnet-20 paired 184,320 + 4,096 head;
+# proportional 90,112 with the head), a selector and a mask file on top, and the per-stage ratios.
+tmp="${PROPNET_TEST_TMP:-/tmp}/info-sites"; rm -rf "$tmp"; mkdir -p "$tmp"
+printf '# stage 1 paired, the rest proportional\n11.11.11\n01.01.01\n01.01.01\n' > "$tmp/mask.txt"
+for args in "--variant proportional" "--relu-mask-file $tmp/mask.txt --relu-drop stage1.[12].before_conv1 --relu-drop stage1.0.before_conv1"; do
+  # shellcheck disable=SC2086
+  json=$("$propnet" info --net preresnet --depth 20 $args --sites --json)
+  python3 - "$json" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+sites = d["sites"]
+assert len(sites) == 19 and sites[-1]["name"] == "head.relu" and sites[-1]["fixed"], sites[-1]
+assert [s["name"] for s in sites[:3]] == ["stage1.0.before_conv1", "stage1.0.before_conv2", "stage1.1.before_conv1"]
+assert [s["mask_bit"] for s in sites[:-1]] == list(range(18))
+assert d["relu_elements_paired"] == 184320 + 4096, d["relu_elements_paired"]
+assert d["relu_elements"] == 90112, d["relu_elements"]
+assert [s["ratio"] for s in d["stages"][:3]] == ["2:1"] * 3, d["stages"]
+kept = [s["name"] for s in sites if s["kept"] and not s["fixed"]]
+assert kept[:3] == ["stage1.0.before_conv2", "stage1.1.before_conv2", "stage1.2.before_conv2"], kept
+PY
+done
+"$propnet" info --net preresnet --depth 20 --variant proportional --sites | grep -q "90,112 of 188,416" || fail "--sites text"
 "$propnet" info --list | grep -q "type3" || fail "--list"
 "$propnet" info --help | grep -q -- "--relu-mask" || fail "--help"
 "$propnet" --help | grep -q "info" || fail "propnet --help"
@@ -32,6 +55,10 @@ expect_usage_error() {  # args...: exit 2, one line on stderr, no backtrace
 }
 expect_usage_error info --net preresnet --depth 111 | grep -q "nearest valid depths are 110 and 116" || fail "depth"
 expect_usage_error info --net preresnet --depth 110 --relu-mask 0112 | grep -q "before_conv1" || fail "mask"
+expect_usage_error info --net preresnet --depth 20 --relu-drop 'stage4.*' | grep -q 'relu_drop "stage4.*" matches no site of preresnet-20' || fail "selector"
+expect_usage_error info --net preresnet --depth 20 --relu-mask 01010 | grep -q "or 18 characters" || fail "length"
+expect_usage_error info --net preresnet --depth 20 --relu-mask-file "$tmp/none.txt" | grep -q "none.txt" || fail "file"
+expect_usage_error info --net preresnet --depth 20 --relu-mask-file "$tmp/mask.txt" --variant paired | grep -q "give one" || fail "file+variant"
 expect_usage_error info --net nope --depth 110 | grep -q "expected one of" || fail "name"
 expect_usage_error info --depth 110 | grep -q "\-\-net is required" || fail "missing --net"
 expect_usage_error info --net preresnet --depth 110 --shortcut C | grep -q "expected A or B" || fail "switch"

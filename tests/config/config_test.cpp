@@ -31,6 +31,7 @@ bool same(const ExperimentConfig& a, const ExperimentConfig& b) {
   const auto& p = m.options;
   const bool network = n.arch == m.arch && n.depth == m.depth && n.num_classes == m.num_classes &&
                        n.in_channels == m.in_channels && n.variant == m.variant && n.relu_mask == m.relu_mask &&
+                       n.relu_mask_file == m.relu_mask_file && n.relu_drop == m.relu_drop &&
                        n.widen_factor == m.widen_factor && o.shortcut == p.shortcut &&
                        o.shared_preactivation == p.shared_preactivation &&
                        o.shortcut_keeps_relu == p.shortcut_keeps_relu && o.bottleneck_stride == p.bottleneck_stride &&
@@ -39,7 +40,8 @@ bool same(const ExperimentConfig& a, const ExperimentConfig& b) {
   const auto& d = a.data;
   const auto& e = b.data;
   const bool data = d.dataset == e.dataset && d.dir == e.dir && d.coarse_labels == e.coarse_labels &&
-                    d.subset == e.subset && d.test_subset == e.test_subset && d.augment == e.augment &&
+                    d.subset == e.subset && d.test_subset == e.test_subset && d.val_split == e.val_split &&
+                    d.augment == e.augment &&
                     d.drop_last == e.drop_last;
   const auto& t = a.train;
   const auto& u = b.train;
@@ -59,11 +61,11 @@ bool same(const ExperimentConfig& a, const ExperimentConfig& b) {
 constexpr const char* kFullConfig = R"({
   "name": "table2/preresnet-110-proportional-c100",
   "network": {"arch": "preresnet", "depth": 110, "variant": "proportional", "classes": 100, "in_channels": 3,
-              "widen_factor": 1, "shortcut": "B", "shared_preactivation": false, "shortcut_keeps_relu": true,
+              "relu_drop": ["stage3.*.before_conv1"], "widen_factor": 1, "shortcut": "B", "shared_preactivation": false, "shortcut_keeps_relu": true,
               "bottleneck_stride": "first-1x1", "final_merge": "sum", "plain_indexing": "global",
               "conv_init": "fan-out", "bn_eps": 1e-5, "bn_momentum": 0.2},
   "data": {"dataset": "cifar100", "dir": "data/cifar-100-binary", "coarse_labels": false, "subset": 5000,
-           "test_subset": 1000, "augment": false, "drop_last": true},
+           "test_subset": 1000, "val_split": 500, "augment": false, "drop_last": true},
   "train": {"epochs": 300, "batch_size": 128, "lr": 0.05, "momentum": 0.8, "nesterov": false,
             "weight_decay": 5e-4, "milestone_fractions": [0.5, 0.75], "milestones": [150, 225], "lr_factor": 0.2,
             "eval_batch_size": 250, "checkpoint_every": 5, "log_every": 10, "device": "cuda:1", "amp": "bf16",

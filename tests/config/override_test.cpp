@@ -9,6 +9,7 @@
 #include <c10/util/Exception.h>
 
 #include <propnet/config.h>
+#include <propnet/models/network_mask.h>
 #include "support.h"
 #include "config/config_support.h"
 
@@ -73,6 +74,41 @@ TEST(OverrideTest, VariantAndMaskReplaceEachOther) {
   apply_override(c, "network.variant=type3");
   EXPECT_EQ(c.network.variant, "type3");
   EXPECT_EQ(c.network.relu_mask, "");
+}
+
+TEST(OverrideTest, MaskFileAndSelectorsSetAndResolve) {
+  ExperimentConfig c = parse(R"({"network": {"arch": "preresnet", "depth": 14, "relu_mask": "01"}})");
+  apply_override(c, "network.relu_drop=stage3.*");  // one string is a list of one
+  EXPECT_EQ(c.network.relu_drop, std::vector<std::string>{"stage3.*"});
+  apply_flag(c, "relu-drop", R"(["stage3.*", "stage1.0.*"])");  // the CLI passes every --relu-drop as one list
+  EXPECT_EQ(c.network.relu_drop.size(), 2u);
+  EXPECT_NO_THROW(validate(c, "flags"));
+  const models::NetworkSpec resolved = models::with_resolved_mask(c.network);
+  EXPECT_EQ(resolved.relu_mask, "00.01.01.01.00.00");
+  c.network = resolved;  // config.json's form reads back to the same network mask
+  const ExperimentConfig reread = parse_config(to_json(c), "config.json");
+  EXPECT_EQ(models::resolve_network_mask(reread.network), models::resolve_network_mask(resolved));
+  EXPECT_FALSE(first_result_difference(c, reread).has_value());
+
+  apply_override(c, "network.relu_mask_file=none.txt");  // a file replaces the mask and the variant
+  EXPECT_EQ(c.network.relu_mask, "");
+  EXPECT_THAT([&] { validate(c, "flags"); }, ThrowsMessage<c10::ValueError>(HasSubstr(
+      "flags: network.relu_mask_file: relu_mask_file \"none.txt\": cannot open")));
+  apply_override(c, "network.variant=proportional");
+  EXPECT_EQ(c.network.relu_mask_file, "");
+  apply_override(c, "network.relu_drop=[\"stage4.*\"]");
+  EXPECT_THAT([&] { validate(c, "flags"); }, ThrowsMessage<c10::ValueError>(HasSubstr(
+      "flags: network.relu_drop: relu_drop \"stage4.*\" matches no site of preresnet-14")));
+}
+
+TEST(OverrideTest, ValidationSplitLeavesImagesToTrainOn) {
+  ExperimentConfig c = parse(R"({"network": {"arch": "preresnet", "depth": 14}, "data": {"subset": 500}})");
+  apply_flag(c, "val-split", "100");
+  EXPECT_EQ(c.data.val_split, 100);
+  EXPECT_NO_THROW(validate(c, "flags"));
+  apply_flag(c, "val-split", "500");
+  EXPECT_THAT([&] { validate(c, "flags"); }, ThrowsMessage<c10::ValueError>(HasSubstr(
+      "data.val_split: expected fewer than data.subset's 500 images (got 500)")));
 }
 
 TEST(OverrideTest, BadPathsAndValuesAreReportedAsSet) {

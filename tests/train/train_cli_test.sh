@@ -105,4 +105,30 @@ expect_usage_error train --net preresnet --depth 8 --dataset fashion-mnist --cha
 expect_usage_error "${run[@]}" --epochs 4 | grep -q "train.epochs" || fail "changed config in the same run folder"
 echo '{"network": {"arch": "preresnet", "depth": 8}, "train": {"nesterof": true}}' > "$work/bad.json"
 expect_usage_error train --config "$work/bad.json" | grep -q 'did you mean "nesterov"' || fail "unknown key"
+# 6. A validation split, a mask file and a selector: config.json records the resolved mask, the metrics and the
+#    progress line carry val_loss/val_acc, the same command finds the same experiment, another selector does not.
+printf '# by hand\n11.01.01\n' > "$work/mask.txt"
+masked=(train --net preresnet --depth 8 --relu-mask-file "$work/mask.txt" --relu-drop 'stage3.*.before_conv2'
+        --dataset fashion-mnist --subset 640 --val-split 128 --test-subset 256 --epochs 1 --batch-size 64
+        --seeds 0 --out "$work/runs" --name masked --threads 2)
+"$propnet" "${masked[@]}" > /dev/null 2> "$work/masked.err" || { cat "$work/masked.err"; fail "masked run failed"; }
+grep -q "val loss [0-9.]* acc [0-9.]*%" "$work/masked.err" || fail "no val in the progress line"
+python3 - "$work/runs/masked" "$work/mask.txt" <<'PY'
+import csv, json, sys
+run, mask_file = sys.argv[1:]
+c = json.load(open(f"{run}/config.json"))
+n = c["network"]
+assert n["relu_mask"] == "11.01.00" and n["relu_mask_file"] == mask_file and n["relu_drop"] == ["stage3.*.before_conv2"], n
+assert "variant" not in n and c["data"]["val_split"] == 128, c
+rows = list(csv.DictReader(open(f"{run}/seed-0/metrics.csv")))
+assert 0 < float(rows[0]["val_loss"]) and 0 <= float(rows[0]["val_acc"]) <= 100, rows
+assert float(rows[0]["val_loss"]) != float(rows[0]["test_loss"]), rows
+PY
+"$propnet" "${masked[@]}" 2> "$work/masked2.err" > /dev/null || { cat "$work/masked2.err"; fail "same masked run"; }
+grep -q "already finished" "$work/masked2.err" || fail "the same masked command is another experiment"
+expect_usage_error "${masked[@]}" --relu-drop 'stage2.*' | grep -q "network.relu_mask" || fail "another selector, same folder"
+expect_usage_error "${masked[@]:0:5}" --relu-drop 'stage9.*' --dataset fashion-mnist |
+  grep -q "network.relu_drop: relu_drop \"stage9.\*\" matches no site" || fail "selector error"
+expect_usage_error "${masked[@]}" --val-split 640 | grep -q "data.val_split" || fail "val_split >= subset"
+
 echo "train-cli: all checks passed"
