@@ -29,21 +29,49 @@ void place(ReluSite& site) {
 
 std::string unit_of(const std::string& name) { return name.substr(0, name.rfind('.')); }
 
-}  // namespace
+// The sites of one eval-mode forward pass of a zero image: as recorded (local names) and named.
+struct Measured {
+  std::vector<SiteEvent> local, named;
+};
 
-std::vector<ReluSite> NetworkImpl::relu_sites(int64_t input_size) {
+Measured measure(NetworkImpl& net, int64_t input_size) {
   TORCH_CHECK_VALUE(input_size >= 8, "relu_sites: expected an input size >= 8 (got ", input_size, ")");
-  const bool was_training = is_training();
-  eval();
-  std::vector<SiteEvent> events;
+  const bool was_training = net.is_training();
+  net.eval();
+  Measured m;
   {
     torch::NoGradGuard no_grad;
     CountingScope scope;
-    const auto options = parameters().front().options();
-    forward(at::zeros({1, spec_.in_channels, input_size, input_size}, options));
-    events = named_sites(*this, scope);
+    const auto options = net.parameters().front().options();
+    net.forward(at::zeros({1, net.spec().in_channels, input_size, input_size}, options));
+    m.local = scope.sites();
+    m.named = named_sites(net, scope);
   }
-  train(was_training);
+  net.train(was_training);
+  return m;
+}
+
+}  // namespace
+
+SiteGates NetworkImpl::site_gates() {
+  const Measured m = measure(*this, 32);
+  const std::vector<std::string> names = site_names(spec_);
+  std::map<std::string, int64_t> bit_of;
+  for (size_t i = 0; i < names.size(); ++i) bit_of[names[i]] = static_cast<int64_t>(i);
+  SiteGates gates;
+  for (size_t i = 0; i < m.named.size(); ++i) {
+    if (m.named[i].fixed) continue;
+    const auto it = bit_of.find(m.named[i].name);
+    TORCH_INTERNAL_ASSERT(it != bit_of.end(), "site_gates: ", m.named[i].name, " is not in the network mask");
+    gates.add(m.local[i].owner, m.local[i].name, it->second);
+  }
+  TORCH_INTERNAL_ASSERT(gates.size() == static_cast<int64_t>(names.size()), "site_gates: the forward pass met ",
+                        gates.size(), " of ", names.size(), " sites");
+  return gates;
+}
+
+std::vector<ReluSite> NetworkImpl::relu_sites(int64_t input_size) {
+  const std::vector<SiteEvent> events = measure(*this, input_size).named;
 
   // Maskable sites by name; fixed ones before the first unit (stem), after their unit, or last (head).
   std::map<std::string, const SiteEvent*> maskable;

@@ -26,7 +26,8 @@ PreActivation pre_activate(torch::nn::BatchNorm2d& bn, const at::Tensor& x, cons
   const at::Tensor residual = detail::bn_relu(*bn, x, site);
   if (!shared) return {residual, x};
   // A ReLU removed from the residual branch but kept for the shortcut applies to the same BN(x).
-  if (site.keep || !shortcut_keeps_relu) return {residual, residual};
+  // Gated, the residual is BN(x) + g (ReLU(BN(x)) - BN(x)), whose ReLU is ReLU(BN(x)) for any g in [0, 1].
+  if (!shortcut_keeps_relu || (site.keep && !detail::is_gated(site))) return {residual, residual};
   return {residual, detail::relu(residual, Site{site.owner, "shortcut_relu", true, -1, /*fixed=*/true})};
 }
 

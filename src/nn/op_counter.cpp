@@ -11,17 +11,27 @@
 #include <torch/nn/modules/linear.h>
 
 #include <propnet/nn/batch_norm_relu.h>
+#include <propnet/nn/site_gates.h>
 
 namespace propnet {
 namespace {
 thread_local CountingScope* active_scope = nullptr;
 
-void record_site(const at::Tensor& x, const detail::Site& site) {
+// The gate of a maskable site under an active GateScope, else an undefined tensor.
+at::Tensor gate_of(const detail::Site& site) {
+  const GateScope* gates = site.fixed ? nullptr : GateScope::active();
+  return gates == nullptr ? at::Tensor() : gates->gate(site.owner, site.name, site.unit);
+}
+
+// y + g (relu(y) - y): relu(y) at g = 1 and y at g = 0, exactly; d/dg = relu(y) - y.
+at::Tensor apply_gate(const at::Tensor& y, const at::Tensor& gate) { return y + gate * (at::relu(y) - y); }
+
+void record_site(const at::Tensor& x, const detail::Site& site, const at::Tensor& gate = {}) {
   if (active_scope == nullptr) return;
   SiteEvent event;
   event.name = site.unit >= 0 ? std::to_string(site.unit) + "." + std::string(site.name) : std::string(site.name);
   event.owner = site.owner;
-  event.applied = site.keep;
+  event.applied = gate.defined() ? gate.item<double>() > 0.5 : site.keep;
   event.fixed = site.fixed;
   if (x.dim() == 4) {
     event.channels = x.size(1);
@@ -31,7 +41,7 @@ void record_site(const at::Tensor& x, const detail::Site& site) {
     event.channels = x.numel() / std::max<int64_t>(x.size(0), 1);
     event.height = event.width = 1;
   }
-  if (site.keep) ++active_scope->mutable_counts().relus;
+  if (event.applied) ++active_scope->mutable_counts().relus;
   active_scope->record(std::move(event));
 }
 }  // namespace
@@ -80,12 +90,23 @@ std::vector<ConvEvent> named_convs(const torch::nn::Module& root, const Counting
 
 namespace detail {
 
+bool is_gated(const Site& site) { return gate_of(site).defined(); }
+
 at::Tensor relu(const at::Tensor& x, const Site& site) {
+  if (const at::Tensor gate = gate_of(site); gate.defined()) {
+    record_site(x, site, gate);
+    return apply_gate(x, gate);
+  }
   record_site(x, site);
   return site.keep ? at::relu(x) : x;
 }
 
 at::Tensor bn_relu(torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x, const Site& site) {
+  if (const at::Tensor gate = gate_of(site); gate.defined()) {
+    at::Tensor y = apply_gate(batch_norm_relu(bn, x, false), gate);
+    record_site(y, site, gate);
+    return y;
+  }
   at::Tensor y = batch_norm_relu(bn, x, site.keep);
   record_site(y, site);
   return y;

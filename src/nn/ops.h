@@ -24,8 +24,11 @@ struct Site {
   int64_t unit = -1;   ///< Proportional: the conv unit, prefixed to the name ("3.after_conv").
   bool fixed = false;  ///< No mask bit controls it.
 };
-/// `site.keep ? relu(x) : x`; the active `CountingScope` (if any) records the site and counts the ReLU.
+/// `site.keep ? relu(x) : x`, or under a `GateScope` that knows the site x + g (relu(x) - x); the active
+/// `CountingScope` (if any) records the site and counts the ReLU.
 at::Tensor relu(const at::Tensor& x, const Site& site);
+/// Whether an active `GateScope` decides this site (its mask bit does not).
+bool is_gated(const Site& site);
 /// `site.keep ? relu(bn(x)) : bn(x)` through propnet::batch_norm_relu (fused on CPU in training);
 /// recorded like `relu`. Every propnet module applies a BN followed by a ReLU site this way.
 at::Tensor bn_relu(torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x, const Site& site);

@@ -124,7 +124,9 @@ TEST(BatchNormRelu, FallsBackToTheModulesOutsideDenseCpuFloat32Training) {
   EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x));
   EXPECT_TRUE(torch::equal(batch_norm_relu(*bn, x, true), torch::relu(reference(x))));
   bn->train();
-  if (fused_batch_norm_relu_available()) EXPECT_TRUE(batch_norm_relu_is_fused(*bn, x.contiguous(at::MemoryFormat::ChannelsLast)));
+  if (fused_batch_norm_relu_available()) {
+    EXPECT_TRUE(batch_norm_relu_is_fused(*bn, x.contiguous(at::MemoryFormat::ChannelsLast)));
+  }
   EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.contiguous(at::MemoryFormat::ChannelsLast).slice(2, 0, 5, 2)));
   EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.to(torch::kDouble)));
   EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.slice(3, 0, 5, 2)));  // strided view

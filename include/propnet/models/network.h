@@ -8,6 +8,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <propnet/models/network_spec.h>
+#include <propnet/nn/site_gates.h>
 
 namespace propnet::models {
 
@@ -48,6 +49,11 @@ class NetworkImpl : public torch::nn::Cloneable<NetworkImpl> {
   /// `input_size` x `input_size` image on the network's device. Leaves parameters, buffers, the
   /// training flag and the random generators as they were.
   std::vector<ReluSite> relu_sites(int64_t input_size = 32);
+
+  /// The gate of every maskable site, indexed as the network mask (`site_names`), for a
+  /// `GateScope` over this network (not over a clone: gates know modules by address). Measured as
+  /// `relu_sites`, with the same guarantees.
+  SiteGates site_gates();
 
  private:
   NetworkSpec spec_;

@@ -1,0 +1,102 @@
+#pragma once
+// The `gates` search (relu-search.md §4.3): hard 0/1 site gates in the forward pass, scored on
+// validation batches by the gate gradient, an exact budget by top-k with hysteresis. It runs inside
+// the Trainer as a StepHook: the weights train with the current mask, and every few steps a
+// validation batch scores every site.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include <propnet/data/dataset.h>
+#include <propnet/models/network.h>
+#include <propnet/nn/site_gates.h>
+#include <propnet/search/masks.h>
+#include <propnet/train/trainer.h>
+
+namespace propnet::search {
+
+/// A registry network whose maskable sites follow the buffer `gates` (0 or 1 per site, network-mask
+/// order) instead of its own mask: the mask changes by writing the buffer, with no rebuild and no
+/// CUDA-graph re-capture, and the buffer travels with the checkpoint.
+class GatedNetworkImpl : public torch::nn::Module {
+ public:
+  explicit GatedNetworkImpl(models::Network net);
+  /// The network under its current gates.
+  torch::Tensor forward(torch::Tensor x);
+  /// The network under `values` (e.g. the gates as a leaf that requires grad).
+  torch::Tensor forward_with(const torch::Tensor& x, const torch::Tensor& values);
+  /// The gates as a mask (a value > 0.5 keeps the site).
+  ReluMask mask() const;
+  void set_mask(const ReluMask& mask);
+
+  models::Network net;
+  torch::Tensor gates;
+
+ private:
+  SiteGates sites_;
+};
+TORCH_MODULE(GatedNetwork);
+
+/// The `gates` method's knobs; the defaults are relu-search.md §4.3's proposals.
+struct GateSearchOptions {
+  MaskBudget budget;
+  int64_t epochs = 1;            ///< The training run's epochs (the search's length).
+  int64_t warmup_epochs = 0;     ///< First epochs with every ReLU kept (scores still accumulate).
+  int64_t freeze_epochs = 0;     ///< Last epochs with the mask fixed.
+  int64_t score_every = 4;       ///< One validation score step per this many training steps.
+  int64_t reselect_every = 0;    ///< Training steps between mask reselections; 0 = a quarter of an epoch.
+  int64_t score_batch = 64;      ///< Validation images per score step.
+  double beta = 0.99;            ///< EMA of the scores, per score step.
+  double hysteresis = 0.1;       ///< A site replaces another only if its score is higher by this x std(scores).
+  uint64_t seed = 0;             ///< Score initialisation noise and the validation batch order.
+};
+
+/// The best mask of the budget under `scores` (one per site, higher = keep): each stage's minimum
+/// first, then the highest scores. With `current` (a mask of the budget), sites swap in only where
+/// a removed site's score beats a kept one's by more than `margin`.
+ReluMask select_mask(const std::vector<double>& scores, const std::vector<int64_t>& stages, const MaskBudget& budget,
+                     const ReluMask* current = nullptr, double margin = 0);
+
+/// What the search records after each epoch.
+struct EpochMask {
+  int64_t epoch = 0;     ///< 1-based.
+  std::string mask;      ///< At the epoch's end.
+  int64_t hamming = 0;   ///< Sites that changed since the previous epoch's end.
+};
+
+class GateSearch : public train::StepHook {
+ public:
+  /// `val` lies on the training device (the validation split); `stages` as `site_stages`.
+  GateSearch(GatedNetwork net, data::Split val, std::vector<int64_t> stages, GateSearchOptions options);
+
+  void after_step(const train::StepContext& context) override;
+  void after_epoch(int64_t epoch) override;
+  void save(torch::serialize::OutputArchive& archive) const override;
+  void load(torch::serialize::InputArchive& archive) override;
+
+  ReluMask mask() const { return net_->mask(); }
+  const std::vector<double>& scores() const { return scores_; }
+  const std::vector<EpochMask>& trajectory() const { return trajectory_; }
+  int64_t score_steps() const { return score_steps_; }
+  int64_t val_images() const { return val_images_; }
+
+ private:
+  void score(const train::StepContext& context);
+  at::Tensor next_val_indices();
+
+  GatedNetwork net_;
+  data::Split val_;
+  std::vector<int64_t> stages_;
+  GateSearchOptions options_;
+  std::vector<double> scores_;
+  std::vector<EpochMask> trajectory_;
+  bool selected_ = false;       // the budget's mask has replaced the warm-up's all-kept one
+  int64_t score_steps_ = 0, val_images_ = 0;
+  int64_t val_cursor_ = 0, val_pass_ = 0;
+  std::vector<int64_t> val_order_;
+};
+
+}  // namespace propnet::search
