@@ -137,7 +137,7 @@ int train_command(int argc, char** argv) {
     ProgressReporter reporter(shown);
     if (shown != Verbosity::kQuiet) {
       // " (2 threads, channels_last)": what the device runs that changes speed, not results.
-      std::string device_notes = device.is_cpu() ? std::to_string(threads) + " threads" : "";
+      std::string device_notes = device.is_cpu() ? std::to_string(threads) + (threads == 1 ? " thread" : " threads") : "";
       if (train::resolve_channels_last(config.train.channels_last, device)) {
         device_notes += device_notes.empty() ? "channels_last" : ", channels_last";
       }
