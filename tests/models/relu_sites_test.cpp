@@ -81,12 +81,10 @@ std::map<std::string, std::string> consumers(const std::string& arch, const Stag
     const bool has_next = i + 1 < units.size();
     const std::string next = has_next ? units[i + 1] : "";
     if (arch == "plain") {  // stageS.I.after_conv feeds the next conv: stageS.conv{I+1}, or the next stage's conv0
-      const auto dot = u.find('.');
       if (has_next) {
-        const auto ndot = next.find('.');
-        out[u + ".after_conv"] = next.substr(0, ndot) + ".conv" + next.substr(ndot + 1);
+        const auto dot = next.find('.');
+        out[u + ".after_conv"] = next.substr(0, dot) + ".conv" + next.substr(dot + 1);
       }
-      (void)dot;
     } else if (arch == "resnet") {
       out[u + ".after_bn1"] = u + ".conv2";
       if (has_next) out[u + ".after_add"] = next + ".conv1";
