@@ -26,5 +26,6 @@ int data_command(int argc, char** argv);
 int train_command(int argc, char** argv);
 int eval_command(int argc, char** argv);
 int bench_command(int argc, char** argv);
+int search_command(int argc, char** argv);
 
 }  // namespace propnet::cli

@@ -1,4 +1,4 @@
-// `propnet`: one binary, one subcommand per job (info, data, train, eval, bench).
+// `propnet`: one binary, one subcommand per job (info, data, train, search, eval, bench).
 #include <cstring>
 #include <iostream>
 #include <string_view>
@@ -23,6 +23,7 @@ constexpr Command kCommands[] = {
     {"info", &propnet::cli::info_command, "describe a network: params, MACs, convs and ReLUs, conv:ReLU ratio"},
     {"data", &propnet::cli::data_command, "check a data set (counts, class counts, pixel mean/std) or time the input pipeline"},
     {"train", &propnet::cli::train_command, "train over several seeds with the paper's protocol; resumable"},
+    {"search", &propnet::cli::search_command, "search which ReLU sites to keep under a budget (gates, greedy, random, exhaustive)"},
     {"eval", &propnet::cli::eval_command, "test loss and accuracy of a saved model"},
     {"bench", &propnet::cli::bench_command, "time training steps (or the input pipeline) on synthetic data"},
 };

@@ -66,9 +66,9 @@ void ProgressReporter::progress(const train::StepProgress& p) {
 void ProgressReporter::epoch(const train::EpochMetrics& m, int64_t epochs) {
   clear_live_line();
   const std::string val = m.has_val ? fmt::format("  val loss {:.4f} acc {:.2f}%", m.val_loss, m.val_acc) : "";
-  log::info(fmt::format("epoch {}/{}  lr {:g}  train loss {:.4f} acc {:.2f}%{}  test loss {:.4f} acc {:.2f}%  {}  {:.0f} img/s",
-                        m.epoch, epochs, m.lr, m.train_loss, m.train_acc, val, m.test_loss, m.test_acc,
-                        format_duration(m.seconds), m.images_per_s));
+  const std::string test = m.has_test ? fmt::format("  test loss {:.4f} acc {:.2f}%", m.test_loss, m.test_acc) : "";
+  log::info(fmt::format("epoch {}/{}  lr {:g}  train loss {:.4f} acc {:.2f}%{}{}  {}  {:.0f} img/s", m.epoch, epochs,
+                        m.lr, m.train_loss, m.train_acc, val, test, format_duration(m.seconds), m.images_per_s));
 }
 
 void ProgressReporter::message(const std::string& text) {

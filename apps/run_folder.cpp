@@ -23,6 +23,7 @@ void prepare_run_folder(const std::filesystem::path& run_dir, const ExperimentCo
       if (entry.is_directory() && seed_of_folder(entry.path()) >= 0) std::filesystem::remove_all(entry.path());
     }
     std::filesystem::remove(run_dir / "summary.json");
+    std::filesystem::remove(run_dir / "searches.json");  // propnet search's summary
   } else if (std::filesystem::exists(config_path)) {
     std::ifstream in(config_path);
     std::stringstream text;

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "config_flags.h"
 #include "dist_setup.h"
+#include "experiment_setup.h"
 #include "log.h"
 #include "progress.h"
 #include "run_folder.h"
@@ -33,45 +34,6 @@ FlagSelection experiment_flags() {
   return {{flag_groups::kNetwork, flag_groups::kSwitches, flag_groups::kExperiment, flag_groups::kData,
            flag_groups::kTraining},
           {}};
-}
-
-std::string shell_command(int argc, char** argv) {
-  std::string command = "propnet";
-  for (int i = 0; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (i == 0) arg = "train";
-    const bool plain = arg.find_first_of(" \t'\"$`\\*?;&|<>()") == std::string::npos && !arg.empty();
-    command += " " + (plain ? arg : "'" + arg + "'");
-  }
-  return command;
-}
-
-// Defaults, then the config file, then --set in order, then the flags (config_flags.h).
-ExperimentConfig resolve_config(const cxxopts::ParseResult& flags) {
-  ExperimentConfig config;
-  std::string source = "flags";
-  if (flags.count("config")) {
-    source = flags["config"].as<std::string>();
-    config = load_config(source);
-  } else if (!flags.count("net") || !flags.count("depth")) {
-    throw UsageError("give --config FILE, or at least --net and --depth (see 'propnet train --help')");
-  }
-  if (flags.count("set")) {
-    for (const auto& assignment : flags["set"].as<std::vector<std::string>>()) apply_override(config, assignment);
-  }
-  apply_config_flags(config, flags, experiment_flags());
-  validate(config, source);
-  // config.json records the mask a mask file or --relu-drop resolved to, not only how it was asked for.
-  config.network = models::with_resolved_mask(config.network);
-  return config;
-}
-
-// validate() already matched the network to the data set's name; this catches files that disagree.
-void check_data_shape(const ExperimentConfig& config, const data::Dataset& dataset) {
-  TORCH_CHECK(config.network.num_classes == dataset.num_classes() && config.network.in_channels == dataset.channels,
-              to_string(config.data.dataset), ": the files hold ", dataset.num_classes(), " classes of ",
-              dataset.channels, "-channel images, but the network expects ", config.network.num_classes,
-              " classes of ", config.network.in_channels, "-channel images");
 }
 
 }  // namespace
@@ -111,7 +73,8 @@ int train_command(int argc, char** argv) {
                                                          : Verbosity::kNormal;
 
     if (flags.count("resume") && flags.count("restart")) throw UsageError("--resume and --restart are exclusive");
-    ExperimentConfig config = resolve_config(flags);
+    ExperimentConfig config = resolve_config(flags, experiment_flags(), "train");
+    config.search = {};  // the search section is propnet search's; a train run folder does not record it
     const dist::LaunchEnv launch = dist::detect_launch();
     if (launch.distributed() && config.train.cuda_graph) {
       throw UsageError("train.cuda_graph: expected false in a data-parallel run (got true with " +
@@ -124,31 +87,19 @@ int train_command(int argc, char** argv) {
     const std::shared_ptr<dist::Group> group = make_group(launch, device, timeout_s);
     const bool rank0 = launch.rank == 0;
     const Verbosity shown = rank0 ? verbosity : Verbosity::kQuiet;  // other ranks: warnings and errors only
-    const std::string data_dir = config.data.dir.empty() ? data::default_data_dir(config.data.dataset) : config.data.dir;
-    if (data_dir.empty()) {
-      throw UsageError(to_string(config.data.dataset) + " needs --data-dir (or data.dir); scripts/download_cifar.sh fetches it");
-    }
-    const data::Dataset dataset = data::load_dataset(
-        config.data.dataset, data_dir, data::DatasetOptions().coarse_labels(config.data.coarse_labels).device(device));
-    check_data_shape(config, dataset);
+    const data::Dataset dataset = load_experiment_data(config, device);
 
     const std::filesystem::path run_dir = std::filesystem::path(config.out) / run_name(config);
     on_rank0_agreed(group.get(), device, [&] { prepare_run_folder(run_dir, config, flags.count("restart") > 0); });
     ProgressReporter reporter(shown);
     if (shown != Verbosity::kQuiet) {
-      // " (2 threads, channels_last)": what the device runs that changes speed, not results.
-      std::string device_notes = device.is_cpu() ? std::to_string(threads) + (threads == 1 ? " thread" : " threads") : "";
-      if (train::resolve_channels_last(config.train.channels_last, device)) {
-        device_notes += device_notes.empty() ? "channels_last" : ", channels_last";
-      }
-      if (!device_notes.empty()) device_notes = " (" + device_notes + ")";
       log::info(fmt::format("run {}: {}-{} {} on {} ({} train / {} test images), {} epochs, seeds {}, device {}{}", run_dir.string(),
                    config.network.arch, config.network.depth,
                    config.network.relu_mask.empty() ? config.network.variant : config.network.relu_mask,
                    to_string(config.data.dataset), config.data.subset ? std::min(config.data.subset, dataset.train.size()) : dataset.train.size(),
                    config.data.test_subset ? std::min(config.data.test_subset, dataset.test.size()) : dataset.test.size(),
                    config.train.epochs, nlohmann::json(config.seeds).dump(), device.str(),
-                   device_notes));
+                   device_notes(config, device, threads)));
       if (group) {
         log::info(fmt::format("data parallel: {} ranks ({}, {}), {} images per rank and step, {}", launch.world_size,
                               launch.launcher, group->backend(),
@@ -185,7 +136,7 @@ int train_command(int argc, char** argv) {
         if (rank0) {
           write_run_summary(run_dir, config);
           log::warn(fmt::format("seed {} {}; checkpoint written. Resume with:\n  {}{}", seed, result.message,
-                                group ? "<the same launch of> " : "", shell_command(argc, argv)));
+                                group ? "<the same launch of> " : "", shell_command("train", argc, argv)));
         }
         if (group) group->barrier();
         return 128 + (stop_signal() != 0 ? stop_signal() : 2);  // a rank stopped by another's signal: as SIGINT

@@ -51,6 +51,15 @@ const Spellings<ConvInit>& spellings<ConvInit>() {
 }
 
 template <>
+const Spellings<SearchMethod>& spellings<SearchMethod>() {
+  static const Spellings<SearchMethod> table{{SearchMethod::kGates, "gates"},
+                                             {SearchMethod::kGreedy, "greedy"},
+                                             {SearchMethod::kRandom, "random"},
+                                             {SearchMethod::kExhaustive, "exhaustive"}};
+  return table;
+}
+
+template <>
 const Spellings<models::PlainIndexing>& spellings<models::PlainIndexing>() {
   static const Spellings<models::PlainIndexing> table{{models::PlainIndexing::kGlobal, "global"},
                                                       {models::PlainIndexing::kPerStage, "per-stage"}};

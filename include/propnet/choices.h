@@ -15,6 +15,7 @@ enum class Shortcut;
 enum class BottleneckStride;
 enum class FinalMerge;
 enum class ConvInit;
+enum class SearchMethod;
 namespace models {
 enum class PlainIndexing;
 }
@@ -37,6 +38,7 @@ template <> const Spellings<Shortcut>& spellings<Shortcut>();
 template <> const Spellings<BottleneckStride>& spellings<BottleneckStride>();
 template <> const Spellings<FinalMerge>& spellings<FinalMerge>();
 template <> const Spellings<ConvInit>& spellings<ConvInit>();
+template <> const Spellings<SearchMethod>& spellings<SearchMethod>();
 template <> const Spellings<models::PlainIndexing>& spellings<models::PlainIndexing>();
 template <> const Spellings<data::DatasetKind>& spellings<data::DatasetKind>();
 

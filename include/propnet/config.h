@@ -74,6 +74,38 @@ struct TrainSpec {
   int64_t bn_batch = 0;
 };
 
+/// How `propnet search` chooses which ReLU sites to keep (README: Searching masks).
+enum class SearchMethod {
+  kGates,       ///< Hard 0/1 site gates scored by the validation-loss gradient, top-k with hysteresis; the default.
+  kGreedy,      ///< Train with every ReLU, then remove the site whose removal costs the least validation loss, repeatedly.
+  kRandom,      ///< `count` masks uniform over those of the budget: the baseline generator.
+  kExhaustive,  ///< Every mask of the budget, in lexicographic order: the oracle for small networks.
+};
+
+/// The "search" object of a config: what `propnet search` does; `propnet train` ignores it. The
+/// budget is one of keep, keep_fraction and relu_budget (0 = not given).
+struct SearchSpec {
+  SearchMethod method = SearchMethod::kGates;
+  int64_t keep = 0;               ///< Sites to keep.
+  double keep_fraction = 0;       ///< Or: this fraction of the searchable sites, rounded.
+  int64_t relu_budget = 0;        ///< Or: at most this many ReLU elements per image (gates, greedy).
+  int64_t min_keep_per_stage = 1; ///< No stage becomes entirely linear.
+  std::vector<int64_t> seeds{0};  ///< One search per seed: initial weights, batch order, score noise, random masks.
+  int64_t count = 8;              ///< random: masks drawn.
+  int64_t max = 256;              ///< exhaustive: refused above this many masks.
+  double warmup_fraction = 0.1;   ///< gates: first epochs (this fraction, floored) with every ReLU kept.
+  double freeze_fraction = 0.2;   ///< gates: last epochs with the mask fixed.
+  int64_t score_every = 4;        ///< gates: one validation score step per this many training steps.
+  int64_t reselect_every = 0;     ///< gates: training steps between reselections; 0 = a quarter epoch.
+  int64_t score_batch = 64;       ///< gates, greedy: validation images per score batch.
+  double beta = 0.99;             ///< gates: EMA factor of the scores per score step.
+  double hysteresis = 0.1;        ///< gates: a site swaps in only if it beats a kept one by this x std(scores).
+  int64_t greedy_batches = 5;     ///< greedy: validation batches that measure each removal.
+
+  bool operator==(const SearchSpec& other) const;
+  bool operator!=(const SearchSpec& other) const { return !(*this == other); }
+};
+
 /// A paper's reported result for the row a config reproduces.
 struct PaperResult {
   double mean = 0;
@@ -89,6 +121,7 @@ struct ExperimentConfig {
   std::vector<int64_t> seeds{0};
   std::string out = "runs";             ///< Root folder of run folders.
   std::optional<PaperResult> paper;     ///< Paper's mean and std, when the paper reports them.
+  SearchSpec search;                    ///< Written only when it differs from the defaults.
 };
 
 /// Parses a JSON config file. Throws c10::ValueError naming the file and the key path for
@@ -132,6 +165,7 @@ inline constexpr const char* kSwitches = "Architecture switches (spec section 10
 inline constexpr const char* kExperiment = "Experiment";
 inline constexpr const char* kData = "Data";
 inline constexpr const char* kTraining = "Training";
+inline constexpr const char* kSearch = "Search";
 }  // namespace flag_groups
 
 /// A command-line flag that sets a config key (`propnet train --lr 0.05` sets train.lr).

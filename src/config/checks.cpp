@@ -92,6 +92,23 @@ void check_cross(const ExperimentConfig& c, const Namer& where) {
          n.in_channels, ")");
   }
   check_train_rules(c.train, where);
+  check_search_rules(c.search, where);
+}
+
+void check_search_rules(const SearchSpec& s, const Namer& where) {
+  const int given = (s.keep > 0) + (s.keep_fraction > 0) + (s.relu_budget > 0);
+  if (given > 1) {
+    fail(where(s.keep > 0 ? "search.keep" : "search.keep_fraction"),
+         "give one budget: search.keep, search.keep_fraction or search.relu_budget (got ", given, ")");
+  }
+  if (s.relu_budget > 0 && (s.method == SearchMethod::kRandom || s.method == SearchMethod::kExhaustive)) {
+    fail(where("search.relu_budget"), "expected 0 with search.method ", quoted(to_string(s.method)),
+         " (got ", s.relu_budget, "); it draws masks of an exact site count: give search.keep or search.keep_fraction");
+  }
+  if (!(s.warmup_fraction + s.freeze_fraction < 1)) {
+    fail(where("search.freeze_fraction"), "expected search.warmup_fraction + search.freeze_fraction < 1 (got ",
+         number(s.warmup_fraction), " + ", number(s.freeze_fraction), "); the mask must be chosen in some epoch");
+  }
 }
 
 }  // namespace propnet::config_detail

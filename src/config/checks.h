@@ -12,5 +12,7 @@ void check_cross(const ExperimentConfig& config, const Namer& where);
 /// The cross-key rules of the "train" object alone (milestones within epochs, Nesterov needs
 /// momentum, what needs CUDA).
 void check_train_rules(const TrainSpec& train, const Namer& where);
+/// The cross-key rules of the "search" object (one budget, what each method accepts).
+void check_search_rules(const SearchSpec& search, const Namer& where);
 
 }  // namespace propnet::config_detail

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <propnet/choices.h>
 #include <propnet/nn/relu_mask.h>
@@ -176,6 +177,15 @@ void apply_flag(ExperimentConfig& config, const std::string& flag, const std::st
   const Namer flags = config_detail::config_namer("flags");
   const std::string& path = field->key.path;
   assign(config, *field, std::move(value), [&](const std::string& p) { return p == path ? at_flag : flags(p); });
+}
+
+bool SearchSpec::operator==(const SearchSpec& o) const {
+  const auto fields = [](const SearchSpec& s) {
+    return std::tie(s.method, s.keep, s.keep_fraction, s.relu_budget, s.min_keep_per_stage, s.seeds, s.count, s.max,
+                    s.warmup_fraction, s.freeze_fraction, s.score_every, s.reselect_every, s.score_batch, s.beta,
+                    s.hysteresis, s.greedy_batches);
+  };
+  return fields(*this) == fields(o);
 }
 
 void validate(const ExperimentConfig& config, const std::string& source) {

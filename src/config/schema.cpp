@@ -269,6 +269,41 @@ std::vector<Field> make_table() {
       number("paper.std", +[](ExperimentConfig& c) -> double& { return c.paper->std; }, at_least(0),
              "The paper's std; 0 if it gives none.")
           .run_invariant(),
+
+      object("search", "What propnet search does (train ignores it); written when it differs from the defaults."),
+      choice("search.method", MEMBER(search.method), "gates, greedy, random or exhaustive (README: Searching masks).")
+          .flag("method", kSearchFlags, "gates (default), greedy, random or exhaustive"),
+      integer("search.keep", MEMBER(search.keep), 0, "Budget: sites to keep; 0 = not given.")
+          .flag("keep", kSearchFlags, "budget: keep K of the searchable sites"),
+      number("search.keep_fraction", MEMBER(search.keep_fraction), between(0, 1, false, false),
+             "Budget: keep this fraction of the searchable sites (rounded); 0 = not given.")
+          .flag("keep-fraction", kSearchFlags, "budget: keep this fraction of the searchable sites, e.g. 0.5"),
+      integer("search.relu_budget", MEMBER(search.relu_budget), 0,
+              "Budget: at most this many ReLU elements per image (gates, greedy); 0 = not given.")
+          .flag("relu-budget", kSearchFlags, "budget: at most E ReLU elements per image (gates, greedy; info --sites counts them)"),
+      integer("search.min_keep_per_stage", MEMBER(search.min_keep_per_stage), 0, "Sites every stage keeps at least.")
+          .flag("min-keep-per-stage", kSearchFlags, "sites every stage keeps at least (default 1: no stage is entirely linear)"),
+      seeds("search.seeds", MEMBER(search.seeds), "One search per seed, each in its own seed folder.")
+          .flag("search-seeds", kSearchFlags, "search seeds, e.g. 0-2 (initial weights, batch order, random masks)")
+          .run_invariant(),
+      integer("search.count", MEMBER(search.count), 1, "random: masks drawn per seed.")
+          .flag("count", kSearchFlags, "random: masks to draw per seed (default 8)"),
+      integer("search.max", MEMBER(search.max), 1, "exhaustive: refused above this many masks.")
+          .flag("max", kSearchFlags, "exhaustive: refuse budgets with more masks than this (default 256)"),
+      number("search.warmup_fraction", MEMBER(search.warmup_fraction), between(0, 1, false, true),
+             "gates: first epochs (this fraction, floored) with every ReLU kept."),
+      number("search.freeze_fraction", MEMBER(search.freeze_fraction), between(0, 1, false, true),
+             "gates: last epochs (this fraction, floored) with the mask fixed."),
+      integer("search.score_every", MEMBER(search.score_every), 1, "gates: one validation score step per N training steps.")
+          .flag("score-every", kSearchFlags, "gates: one validation score step per N training steps (default 4)"),
+      integer("search.reselect_every", MEMBER(search.reselect_every), 0,
+              "gates: training steps between mask reselections; 0 = a quarter epoch."),
+      integer("search.score_batch", MEMBER(search.score_batch), 1, "gates, greedy: validation images per score batch."),
+      number("search.beta", MEMBER(search.beta), between(0, 1, false, true), "gates: EMA factor of the scores per score step."),
+      number("search.hysteresis", MEMBER(search.hysteresis), at_least(0),
+             "gates: a removed site swaps in only if its score beats a kept one's by this x std(scores)."),
+      integer("search.greedy_batches", MEMBER(search.greedy_batches), 1,
+              "greedy: validation batches that measure each candidate removal."),
   };
 }
 
@@ -280,6 +315,7 @@ void set_omissions(std::vector<Field>& table) {
     if (f.key.path == "network.variant") f.omitted = [](const ExperimentConfig& c) { return !c.network.relu_mask.empty(); };
     if (f.key.path == "network.relu_mask") f.omitted = [](const ExperimentConfig& c) { return c.network.relu_mask.empty(); };
     if (parent_of(f.key.path) == "paper") f.omitted = [](const ExperimentConfig& c) { return !c.paper.has_value(); };
+    if (f.key.path == "search") f.omitted = [](const ExperimentConfig& c) { return c.search == SearchSpec{}; };
   }
 }
 

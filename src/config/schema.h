@@ -18,6 +18,7 @@ inline constexpr const char* kSwitchFlags = flag_groups::kSwitches;
 inline constexpr const char* kExperimentFlags = flag_groups::kExperiment;
 inline constexpr const char* kDataFlags = flag_groups::kData;
 inline constexpr const char* kTrainingFlags = flag_groups::kTraining;
+inline constexpr const char* kSearchFlags = flag_groups::kSearch;
 
 /// One key or object of the schema and what the config layer does with it.
 struct Field {

@@ -180,6 +180,10 @@ std::string read_relu_mask_file(const std::string& path) {
       TORCH_CHECK_VALUE(false, where, ": invalid JSON");
     }
     const auto it = json.find("relu_mask");
+    const auto masks = json.find("masks");
+    TORCH_CHECK_VALUE(it != json.end() || masks == json.end() || !masks->is_array(), where, ": holds ",
+                      masks->size(), " masks (a random or exhaustive search), not one; pass one line of the masks.txt "
+                      "beside it with --relu-mask");
     TORCH_CHECK_VALUE(it != json.end() && it->is_string(), where, ": expected a \"relu_mask\" string in the JSON object");
     return it->get<std::string>();
   }

@@ -124,20 +124,79 @@ ReluMask select_mask(const std::vector<double>& scores, const std::vector<int64_
   return ReluMask(std::move(keep));
 }
 
-GateSearch::GateSearch(GatedNetwork net, data::Split val, std::vector<int64_t> stages, GateSearchOptions options)
-    : net_(std::move(net)), val_(std::move(val)), stages_(std::move(stages)), options_(options) {
+ReluMask select_mask_within(const std::vector<double>& scores, const std::vector<int64_t>& stages,
+                            const ElementBudget& budget, const ReluMask* current, double margin) {
+  const auto n = static_cast<int64_t>(scores.size());
+  TORCH_CHECK_VALUE(n == static_cast<int64_t>(stages.size()) && n == static_cast<int64_t>(budget.elements.size()),
+                    "select_mask_within: ", n, " scores for ", stages.size(), " sites and ", budget.elements.size(),
+                    " element counts");
+  const auto at = [](const auto& v, int64_t i) { return v[static_cast<size_t>(i)]; };
+  std::vector<double> value(static_cast<size_t>(n));  // score per element, kept sites favoured by the margin
+  for (int64_t i = 0; i < n; ++i) {
+    const double bonus = current != nullptr && current->keeps(i) ? margin : 0.0;
+    // Benefit per element spent; a harmful ReLU (score < 0) is worse the more elements it has.
+    const double score = at(scores, i) + bonus, elements = static_cast<double>(std::max<int64_t>(at(budget.elements, i), 1));
+    value[static_cast<size_t>(i)] = score > 0 ? score / elements : score * elements;
+  }
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return at(value, a) > at(value, b); });
+  std::vector<bool> keep(static_cast<size_t>(n), false);
+  std::vector<int64_t> per_stage(3, 0);
+  int64_t used = 0;
+  for (int64_t i : order) {  // each stage's minimum first, whatever it costs
+    int64_t& k = per_stage[static_cast<size_t>(at(stages, i) - 1)];
+    if (k >= budget.min_keep_per_stage) continue;
+    keep[static_cast<size_t>(i)] = true;
+    ++k;
+    used += at(budget.elements, i);
+  }
+  TORCH_CHECK_VALUE(used <= budget.max_elements, "relu-budget ", budget.max_elements, ": the ",
+                    budget.min_keep_per_stage, " site(s) per stage that min-keep-per-stage asks for already take ",
+                    used, " ReLU elements per image; raise the budget or lower the minimum");
+  for (int64_t i : order) {
+    if (keep[static_cast<size_t>(i)] || used + at(budget.elements, i) > budget.max_elements) continue;
+    keep[static_cast<size_t>(i)] = true;
+    used += at(budget.elements, i);
+  }
+  return ReluMask(std::move(keep));
+}
+
+GateSearch::GateSearch(GatedNetwork net, data::Split val, SearchSpace space, GateSearchOptions options)
+    : net_(std::move(net)), val_(std::move(val)), space_(std::move(space)), options_(std::move(options)) {
   TORCH_CHECK_VALUE(val_.size() > 0, "gates: needs a validation split (--val-split N); the test set is never used");
-  TORCH_CHECK_VALUE(static_cast<int64_t>(stages_.size()) == net_->gates.numel(), "gates: ", stages_.size(),
-                    " site stages for ", net_->gates.numel(), " gates");
+  TORCH_CHECK_VALUE(space_.network_sites == net_->gates.numel(), "gates: a search space of ", space_.network_sites,
+                    " sites for ", net_->gates.numel(), " gates");
   TORCH_CHECK_VALUE(options_.score_every >= 1, "gates: expected score_every >= 1 (got ", options_.score_every, ")");
   TORCH_CHECK_VALUE(options_.warmup_epochs >= 0 && options_.freeze_epochs >= 0 &&
                         options_.warmup_epochs + options_.freeze_epochs <= options_.epochs,
                     "gates: expected warm-up (", options_.warmup_epochs, ") + freeze (", options_.freeze_epochs,
                     ") epochs within the ", options_.epochs, " epochs");
-  check_budget(stages_, options_.budget);
+  if (options_.elements.max_elements > 0) {
+    TORCH_CHECK_VALUE(static_cast<int64_t>(options_.elements.elements.size()) == space_.network_sites, "gates: ",
+                      options_.elements.elements.size(), " element counts for ", space_.network_sites, " sites");
+    ElementBudget minimum = options_.elements;
+    minimum.elements = space_.gather(options_.elements.elements);
+    select_mask_within(std::vector<double>(space_.sites.size(), 0.0), space_.stages, minimum);  // throws if impossible
+  } else {
+    check_budget(space_.stages, options_.budget);
+  }
   detail::SplitMix64 noise(options_.seed ^ 0x5eed5c0e5ull);
-  for (size_t i = 0; i < stages_.size(); ++i) scores_.push_back(1e-3 * (2 * noise.uniform() - 1));  // breaks ties
-  net_->set_mask(ReluMask::paired(net_->gates.numel()));  // warm-up: every ReLU kept
+  for (int64_t i = 0; i < space_.network_sites; ++i) scores_.push_back(1e-3 * (2 * noise.uniform() - 1));  // breaks ties
+  net_->set_mask(space_.base);  // warm-up: every ReLU of the space kept
+}
+
+ReluMask GateSearch::select(const ReluMask* current) const {
+  const std::vector<double> scores = space_.gather(scores_);
+  const double margin = options_.hysteresis * standard_deviation(scores);
+  const ReluMask now = current != nullptr ? space_.restrict(*current) : ReluMask::paired(1);
+  const ReluMask* kept = current != nullptr ? &now : nullptr;
+  if (options_.elements.max_elements > 0) {
+    ElementBudget budget = options_.elements;
+    budget.elements = space_.gather(options_.elements.elements);
+    return space_.expand(select_mask_within(scores, space_.stages, budget, kept, margin));
+  }
+  return space_.expand(select_mask(scores, space_.stages, options_.budget, kept, margin));
 }
 
 at::Tensor GateSearch::next_val_indices() {
@@ -182,8 +241,7 @@ void GateSearch::after_step(const train::StepContext& context) {
   const int64_t every = options_.reselect_every > 0 ? options_.reselect_every : std::max<int64_t>(1, context.steps / 4);
   if (selected_ && (frozen || global % every != 0)) return;
   const ReluMask current = net_->mask();
-  const double margin = options_.hysteresis * standard_deviation(scores_);
-  net_->set_mask(select_mask(scores_, stages_, options_.budget, selected_ ? &current : nullptr, margin));
+  net_->set_mask(select(selected_ ? &current : nullptr));
   selected_ = true;
 }
 
@@ -228,7 +286,7 @@ void GateSearch::load(torch::serialize::InputArchive& archive) {
   order = order.to(at::kLong).contiguous();
   val_order_.assign(order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + order.numel());
   trajectory_.clear();
-  const int64_t sites = static_cast<int64_t>(stages_.size());
+  const int64_t sites = space_.network_sites;
   for (int64_t e = 0; e < epochs.numel(); ++e) {
     std::string mask;
     for (int64_t i = 0; i < sites; ++i) mask += bits[e * sites + i].item<int64_t>() ? '1' : '0';

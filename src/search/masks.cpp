@@ -46,6 +46,36 @@ ReluMask mask_of(const std::vector<int64_t>& kept, size_t sites) {
 
 }  // namespace
 
+SearchSpace::SearchSpace(std::vector<int64_t> stages_, ReluMask base_)
+    : base(std::move(base_)), network_sites(static_cast<int64_t>(stages_.size())) {
+  TORCH_CHECK_VALUE(base.units() == network_sites, "search space: expected a mask of ", network_sites,
+                    " sites (got ", base.units(), ")");
+  for (int64_t i = 0; i < network_sites; ++i) {
+    if (!base.keeps(i)) continue;
+    sites.push_back(i);
+    stages.push_back(stages_[static_cast<size_t>(i)]);
+  }
+}
+
+SearchSpace::SearchSpace(std::vector<int64_t> stages_)
+    : SearchSpace(stages_, ReluMask::paired(static_cast<int64_t>(stages_.size()))) {}
+
+ReluMask SearchSpace::expand(const ReluMask& searched) const {
+  TORCH_CHECK_VALUE(searched.units() == size(), "search space: expected a mask of its ", size(), " sites (got ",
+                    searched.units(), ")");
+  std::vector<bool> keep(static_cast<size_t>(network_sites), false);
+  for (int64_t j = 0; j < size(); ++j) keep[static_cast<size_t>(sites[static_cast<size_t>(j)])] = searched.keeps(j);
+  return ReluMask(std::move(keep));
+}
+
+ReluMask SearchSpace::restrict(const ReluMask& network_mask) const {
+  TORCH_CHECK_VALUE(network_mask.units() == network_sites, "search space: expected a network mask of ", network_sites,
+                    " sites (got ", network_mask.units(), ")");
+  std::vector<bool> keep;
+  for (int64_t i : sites) keep.push_back(network_mask.keeps(i));
+  return ReluMask(std::move(keep));
+}
+
 std::vector<int64_t> site_stages(const models::NetworkSpec& spec) {
   std::vector<int64_t> stages;
   for (const std::string& name : models::site_names(spec)) stages.push_back(name.at(5) - '0');  // "stageS."

@@ -11,8 +11,11 @@ namespace propnet::train::detail {
 namespace {
 
 nlohmann::json to_json(const EpochMetrics& m) {
-  nlohmann::json row = {{"epoch", m.epoch},         {"lr", m.lr},           {"train_loss", m.train_loss},
-                        {"train_acc", m.train_acc}, {"test_loss", m.test_loss}, {"test_acc", m.test_acc}};
+  nlohmann::json row = {{"epoch", m.epoch}, {"lr", m.lr}, {"train_loss", m.train_loss}, {"train_acc", m.train_acc}};
+  if (m.has_test) {
+    row["test_loss"] = m.test_loss;
+    row["test_acc"] = m.test_acc;
+  }
   if (m.has_val) {
     row["val_loss"] = m.val_loss;
     row["val_acc"] = m.val_acc;
@@ -28,8 +31,11 @@ EpochMetrics from_json(const nlohmann::json& j) {
   m.lr = j.at("lr").get<double>();
   m.train_loss = j.at("train_loss").get<double>();
   m.train_acc = j.at("train_acc").get<double>();
-  m.test_loss = j.at("test_loss").get<double>();
-  m.test_acc = j.at("test_acc").get<double>();
+  m.has_test = j.contains("test_loss");
+  if (m.has_test) {
+    m.test_loss = j.at("test_loss").get<double>();
+    m.test_acc = j.at("test_acc").get<double>();
+  }
   m.has_val = j.contains("val_loss");
   if (m.has_val) {
     m.val_loss = j.at("val_loss").get<double>();
@@ -72,8 +78,10 @@ void write_metrics_files(const SeedFiles& files, const std::vector<EpochMetrics>
         << "\n";
     out.precision(10);
     for (const auto& m : metrics) {
-      out << m.epoch << "," << m.lr << "," << m.train_loss << "," << m.train_acc << "," << m.test_loss << ","
-          << m.test_acc << "," << m.seconds << "," << m.images_per_s;
+      out << m.epoch << "," << m.lr << "," << m.train_loss << "," << m.train_acc << ",";
+      if (m.has_test) out << m.test_loss << "," << m.test_acc;  // empty cells without a test pass (a search)
+      else out << ",";
+      out << "," << m.seconds << "," << m.images_per_s;
       if (val) out << "," << m.val_loss << "," << m.val_acc;
       out << "\n";
     }

@@ -51,7 +51,7 @@ struct Trainer::State {
         options(std::move(options_)),
         device(resolve_device(options.device ? options.device : options.spec.device)),  // "cuda" -> cuda:0
         train(data.train.to(device)),
-        test(data.test.to(device)),
+        test(data.test.size() > 0 ? data.test.to(device) : data::Split{}),
         val(data.val.size() > 0 ? data.val.to(device) : data::Split{}),
         normalizer(data.mean, data.std) {
     if (!options.dir.empty()) files.emplace(options.dir);
@@ -253,10 +253,13 @@ SeedResult Trainer::run() {
                 std::to_string(world) + " ranks");
     }
     const auto eval_start = Clock::now();
-    const EvalResult eval = detail::evaluate_with(setup.test_step(), module, s.test, s.normalizer,
-                                                  spec.eval_batch_size, channels_last, group);
-    m.test_loss = eval.loss;
-    m.test_acc = eval.accuracy;
+    m.has_test = s.test.size() > 0;  // a search hands over no test split: it must never read it
+    if (m.has_test) {
+      const EvalResult eval = detail::evaluate_with(setup.test_step(), module, s.test, s.normalizer,
+                                                    spec.eval_batch_size, channels_last, group);
+      m.test_loss = eval.loss;
+      m.test_acc = eval.accuracy;
+    }
     if (s.val.size() > 0) {
       const EvalResult val = detail::evaluate_with(setup.test_step(), module, s.val, s.normalizer,
                                                    spec.eval_batch_size, channels_last, group);

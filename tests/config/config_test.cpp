@@ -55,7 +55,8 @@ bool same(const ExperimentConfig& a, const ExperimentConfig& b) {
                      t.batch_scope == u.batch_scope && t.bn_batch == u.bn_batch;
   const bool paper = a.paper.has_value() == b.paper.has_value() &&
                      (!a.paper || (a.paper->mean == b.paper->mean && a.paper->std == b.paper->std));
-  return network && data && train && paper && a.name == b.name && a.seeds == b.seeds && a.out == b.out;
+  return network && data && train && paper && a.search == b.search && a.name == b.name && a.seeds == b.seeds &&
+         a.out == b.out;
 }
 
 constexpr const char* kFullConfig = R"({
@@ -333,13 +334,49 @@ TEST(ConfigTest, RunFolderConfigWithItsEnvironmentParses) {  // propnet train's 
 }
 
 TEST(ConfigTest, ToJsonWritesEveryKey) {
-  const std::string text = to_json(parse(R"({"network": {"arch": "preresnet", "depth": 110}, "paper": {"mean": 1}})"));
+  const std::string text = to_json(
+      parse(R"({"network": {"arch": "preresnet", "depth": 110}, "paper": {"mean": 1}, "search": {"keep": 3}})"));
   for (const ConfigKey& key : config_keys()) {
     if (key.path == "network.relu_mask") continue;  // written in place of the variant, when one is given
     const std::string leaf = key.path.substr(key.path.rfind('.') == std::string::npos ? 0 : key.path.rfind('.') + 1);
     EXPECT_THAT(text, HasSubstr("\"" + leaf + "\": ")) << key.path;
   }
   EXPECT_GE(config_keys().size(), 49u);  // every key the config had before the schema became a table
+}
+
+// The search section is written only when it says something, and read back as written.
+TEST(ConfigTest, SearchSectionRoundTripsAndIsLeftOutAtItsDefaults) {
+  const ExperimentConfig plain = parse(R"({"network": {"arch": "plain", "depth": 8}})");
+  EXPECT_THAT(to_json(plain), Not(HasSubstr("\"search\"")));  // a train run's config.json stays as it was
+  const ExperimentConfig searched = parse(R"({"network": {"arch": "plain", "depth": 8},
+      "search": {"method": "exhaustive", "keep": 3, "seeds": "0-2", "max": 30}})");
+  EXPECT_EQ(searched.search.method, SearchMethod::kExhaustive);
+  EXPECT_EQ(searched.search.seeds, (std::vector<int64_t>{0, 1, 2}));
+  EXPECT_TRUE(same(parse_config(to_json(searched), "again"), searched));
+  ExperimentConfig flagged = plain;
+  apply_flag(flagged, "method", "random");
+  apply_flag(flagged, "keep-fraction", "0.5");
+  apply_flag(flagged, "search-seeds", "3");
+  EXPECT_EQ(flagged.search.method, SearchMethod::kRandom);
+  EXPECT_EQ(flagged.search.keep_fraction, 0.5);
+  EXPECT_EQ(flagged.search.seeds, std::vector<int64_t>{3});
+  // Search seeds may change between invocations, like train seeds; the budget may not.
+  ExperimentConfig other = flagged;
+  other.search.seeds = {0, 1};
+  EXPECT_FALSE(first_result_difference(flagged, other).has_value());
+  other.search.keep_fraction = 0.25;
+  EXPECT_EQ(first_result_difference(flagged, other)->path, "search.keep_fraction");
+}
+
+TEST(ConfigTest, SearchRulesNameTheirKeys) {
+  expect_error(R"({"network": {"arch": "plain", "depth": 8}, "search": {"keep": 3, "keep_fraction": 0.5}})",
+               "search.keep: give one budget: search.keep, search.keep_fraction or search.relu_budget (got 2)");
+  expect_error(R"({"network": {"arch": "plain", "depth": 8}, "search": {"method": "random", "relu_budget": 9000}})",
+               "search.relu_budget: expected 0 with search.method \"random\"");
+  expect_error(R"({"network": {"arch": "plain", "depth": 8}, "search": {"warmup_fraction": 0.5, "freeze_fraction": 0.5}})",
+               "search.freeze_fraction: expected search.warmup_fraction + search.freeze_fraction < 1 (got 0.5 + 0.5)");
+  expect_error(R"({"network": {"arch": "plain", "depth": 8}, "search": {"method": "evolve"}})",
+               "search.method: expected one of \"gates\", \"greedy\", \"random\", \"exhaustive\" (got \"evolve\")");
 }
 
 // A library caller hands the trainer a TrainSpec without a config file: the same checks apply.

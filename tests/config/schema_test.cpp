@@ -96,7 +96,8 @@ TEST(ConfigDocsTest, ReadmeShowsEveryDefault) {
 }
 
 TEST(ConfigSchemaTest, EveryKeyIsWrittenInSchemaOrder) {
-  ExperimentConfig config = parse_config(R"({"network": {"arch": "preresnet", "depth": 110}, "paper": {"mean": 1}})", "t");
+  ExperimentConfig config = parse_config(
+      R"({"network": {"arch": "preresnet", "depth": 110}, "paper": {"mean": 1}, "search": {"keep": 3}})", "t");
   const auto json = nlohmann::ordered_json::parse(to_json(config));
   std::vector<std::string> written;
   std::function<void(const nlohmann::ordered_json&, const std::string&)> walk = [&](const auto& object, const auto& prefix) {

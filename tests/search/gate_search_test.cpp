@@ -66,7 +66,7 @@ Searched search(const GateSearchOptions& knobs, int64_t epochs, const std::files
   models::Network net(preresnet8());
   if (prepare) prepare(net);
   GatedNetwork gated(net);
-  auto hook = std::make_shared<GateSearch>(gated, data.val, site_stages(preresnet8()), knobs);
+  auto hook = std::make_shared<GateSearch>(gated, data.val, SearchSpace(site_stages(preresnet8())), knobs);
   train::TrainerOptions o = options(epochs, 0, dir);
   o.hooks.step = hook;
   o.hooks.stop_requested = std::move(stop);

@@ -42,7 +42,9 @@ TORCH_MODULE(GatedNetwork);
 
 /// The `gates` method's knobs; the defaults are relu-search.md §4.3's proposals.
 struct GateSearchOptions {
-  MaskBudget budget;
+  MaskBudget budget;             ///< Sites of the search space to keep (ignored with an element budget).
+  /// With `max_elements` > 0, the budget in ReLU elements per image instead (per network site).
+  ElementBudget elements;
   int64_t epochs = 1;            ///< The training run's epochs (the search's length).
   int64_t warmup_epochs = 0;     ///< First epochs with every ReLU kept (scores still accumulate).
   int64_t freeze_epochs = 0;     ///< Last epochs with the mask fixed.
@@ -60,6 +62,13 @@ struct GateSearchOptions {
 ReluMask select_mask(const std::vector<double>& scores, const std::vector<int64_t>& stages, const MaskBudget& budget,
                      const ReluMask* current = nullptr, double margin = 0);
 
+/// The mask of an element budget under `scores`: each stage's minimum first, then sites by score per
+/// element while they fit (a negative score counts worse the more elements its site has). With
+/// `current`, its kept sites' scores count `margin` higher (hysteresis).
+/// Throws c10::ValueError when even the stages' minimum does not fit.
+ReluMask select_mask_within(const std::vector<double>& scores, const std::vector<int64_t>& stages,
+                            const ElementBudget& budget, const ReluMask* current = nullptr, double margin = 0);
+
 /// What the search records after each epoch.
 struct EpochMask {
   int64_t epoch = 0;     ///< 1-based.
@@ -69,8 +78,9 @@ struct EpochMask {
 
 class GateSearch : public train::StepHook {
  public:
-  /// `val` lies on the training device (the validation split); `stages` as `site_stages`.
-  GateSearch(GatedNetwork net, data::Split val, std::vector<int64_t> stages, GateSearchOptions options);
+  /// `val` lies on the training device (the validation split). The warm-up keeps the space's base
+  /// mask; selections choose among its sites (the others stay removed).
+  GateSearch(GatedNetwork net, data::Split val, SearchSpace space, GateSearchOptions options);
 
   void after_step(const train::StepContext& context) override;
   void after_epoch(int64_t epoch) override;
@@ -78,6 +88,7 @@ class GateSearch : public train::StepHook {
   void load(torch::serialize::InputArchive& archive) override;
 
   ReluMask mask() const { return net_->mask(); }
+  /// One per network site (sites outside the space are scored too).
   const std::vector<double>& scores() const { return scores_; }
   const std::vector<EpochMask>& trajectory() const { return trajectory_; }
   int64_t score_steps() const { return score_steps_; }
@@ -85,11 +96,12 @@ class GateSearch : public train::StepHook {
 
  private:
   void score(const train::StepContext& context);
+  ReluMask select(const ReluMask* current) const;
   at::Tensor next_val_indices();
 
   GatedNetwork net_;
   data::Split val_;
-  std::vector<int64_t> stages_;
+  SearchSpace space_;
   GateSearchOptions options_;
   std::vector<double> scores_;
   std::vector<EpochMask> trajectory_;

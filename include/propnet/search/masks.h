@@ -16,6 +16,43 @@ struct MaskBudget {
   int64_t min_keep_per_stage = 1;
 };
 
+/// A budget in ReLU elements per image instead of sites: the kept sites' elements add up to at most
+/// `max_elements` (and each stage keeps at least `min_keep_per_stage` sites).
+struct ElementBudget {
+  int64_t max_elements = 0;
+  std::vector<int64_t> elements;  ///< Per site, in the order of the scores and stages it goes with.
+  int64_t min_keep_per_stage = 1;
+};
+
+/// The sites a search chooses among: those a base mask keeps (every site of the paired network),
+/// so that `--variant proportional --keep 6` searches within the proportional network's sites. A
+/// mask of the space has one bit per searchable site; `expand` makes it a network mask, in which the
+/// sites outside the space stay removed.
+struct SearchSpace {
+  /// `stages`: every maskable site's stage (`site_stages`); `base`: the network mask (one bit per site).
+  SearchSpace(std::vector<int64_t> stages, ReluMask base);
+  /// Every site searchable.
+  explicit SearchSpace(std::vector<int64_t> stages);
+
+  ReluMask base;
+  std::vector<int64_t> sites;   ///< Network-mask indices of the searchable sites, increasing.
+  std::vector<int64_t> stages;  ///< Their stages.
+  int64_t network_sites = 0;
+
+  int64_t size() const { return static_cast<int64_t>(sites.size()); }
+  /// A network mask from a mask of the space.
+  ReluMask expand(const ReluMask& searched) const;
+  /// The space's bits of a network mask.
+  ReluMask restrict(const ReluMask& network_mask) const;
+  /// The values of the searchable sites, from one value per network site.
+  template <typename T>
+  std::vector<T> gather(const std::vector<T>& per_site) const {
+    std::vector<T> out;
+    for (int64_t i : sites) out.push_back(per_site.at(static_cast<size_t>(i)));
+    return out;
+  }
+};
+
 /// The stage (1, 2 or 3) of every maskable site of `spec`, in network-mask order (`models::site_names`).
 std::vector<int64_t> site_stages(const models::NetworkSpec& spec);
 

@@ -13,6 +13,7 @@ struct EpochMetrics {
   double lr = 0;
   double train_loss = 0;
   double train_acc = 0;      ///< Percent.
+  bool has_test = true;      ///< The test split was evaluated (a search has none: it never reads the test set).
   double test_loss = 0;
   double test_acc = 0;       ///< Percent; the final epoch's is the reported result.
   bool has_val = false;      ///< A validation split was evaluated (data.val_split > 0).

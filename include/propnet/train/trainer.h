@@ -107,7 +107,7 @@ struct TrainerOptions {
 
 /// Trains one module for one seed with the paper's protocol: the seeded epoch order, augmentation,
 /// `MultiTensorSGD` with the lr schedule, the eager or CUDA-graph step, a test pass after every
-/// epoch, checkpoint and resume, the NaN guard, stop requests and data-parallel synchronisation.
+/// epoch (none when the data's test split is empty, as a search gives it), checkpoint and resume, the NaN guard, stop requests and data-parallel synchronisation.
 ///
 /// The module maps normalized (B, C, 32, 32) float images (C = the data's channels) to (B, classes)
 /// logits; it is trained in place. Any `torch::nn::Module` with such a `forward` works:

@@ -1,0 +1,67 @@
+#include "experiment_setup.h"
+
+#include <c10/util/Exception.h>
+
+#include <propnet/choices.h>
+#include <propnet/models/network_mask.h>
+#include <propnet/train/device.h>
+
+#include "cli.h"
+
+namespace propnet::cli {
+
+ExperimentConfig resolve_config(const cxxopts::ParseResult& flags, const FlagSelection& selection,
+                                const std::string& command) {
+  ExperimentConfig config;
+  std::string source = "flags";
+  if (flags.count("config")) {
+    source = flags["config"].as<std::string>();
+    config = load_config(source);
+  } else if (!flags.count("net") || !flags.count("depth")) {
+    throw UsageError("give --config FILE, or at least --net and --depth (see 'propnet " + command + " --help')");
+  }
+  if (flags.count("set")) {
+    for (const auto& assignment : flags["set"].as<std::vector<std::string>>()) apply_override(config, assignment);
+  }
+  apply_config_flags(config, flags, selection);
+  validate(config, source);
+  // config.json records the mask a mask file or --relu-drop resolved to, not only how it was asked for.
+  config.network = models::with_resolved_mask(config.network);
+  return config;
+}
+
+data::Dataset load_experiment_data(const ExperimentConfig& config, const c10::Device& device) {
+  const std::string data_dir = config.data.dir.empty() ? data::default_data_dir(config.data.dataset) : config.data.dir;
+  if (data_dir.empty()) {
+    throw UsageError(to_string(config.data.dataset) + " needs --data-dir (or data.dir); scripts/download_cifar.sh fetches it");
+  }
+  data::Dataset dataset = data::load_dataset(
+      config.data.dataset, data_dir, data::DatasetOptions().coarse_labels(config.data.coarse_labels).device(device));
+  // validate() already matched the network to the data set's name; this catches files that disagree.
+  TORCH_CHECK(config.network.num_classes == dataset.num_classes() && config.network.in_channels == dataset.channels,
+              to_string(config.data.dataset), ": the files hold ", dataset.num_classes(), " classes of ",
+              dataset.channels, "-channel images, but the network expects ", config.network.num_classes,
+              " classes of ", config.network.in_channels, "-channel images");
+  return dataset;
+}
+
+std::string shell_command(const std::string& command, int argc, char** argv) {
+  std::string line = "propnet";
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i == 0) arg = command;
+    const bool plain = arg.find_first_of(" \t'\"$`\\*?;&|<>()") == std::string::npos && !arg.empty();
+    line += " " + (plain ? arg : "'" + arg + "'");
+  }
+  return line;
+}
+
+std::string device_notes(const ExperimentConfig& config, const c10::Device& device, int64_t threads) {
+  std::string notes = device.is_cpu() ? std::to_string(threads) + (threads == 1 ? " thread" : " threads") : "";
+  if (train::resolve_channels_last(config.train.channels_last, device)) {
+    notes += notes.empty() ? "channels_last" : ", channels_last";
+  }
+  return notes.empty() ? "" : " (" + notes + ")";
+}
+
+}  // namespace propnet::cli

@@ -1,0 +1,32 @@
+#pragma once
+// What `propnet train` and `propnet search` share before their loops: the resolved config, the
+// data on the device, the resume command and the run line's device notes.
+#include <string>
+
+#include <c10/core/Device.h>
+#include <cxxopts.hpp>
+
+#include <propnet/config.h>
+#include <propnet/data/dataset.h>
+
+#include "config_flags.h"
+
+namespace propnet::cli {
+
+/// Defaults, then the config file (--config), then --set in order, then the selected flags; checked
+/// with `validate`. Without --config, --net and --depth are required (UsageError naming `command`).
+/// The network records the mask a mask file or --relu-drop resolved to (config.json keeps it).
+ExperimentConfig resolve_config(const cxxopts::ParseResult& flags, const FlagSelection& selection,
+                                const std::string& command);
+
+/// The config's data set from its folder (or the data set's default one) on `device`, checked
+/// against the network's classes and channels. UsageError when CIFAR has no --data-dir.
+data::Dataset load_experiment_data(const ExperimentConfig& config, const c10::Device& device);
+
+/// The command line that resumes this run, quoted for a shell: "propnet <command> --net ...".
+std::string shell_command(const std::string& command, int argc, char** argv);
+
+/// " (2 threads, channels_last)": what the device runs that changes speed, not results; "" if nothing.
+std::string device_notes(const ExperimentConfig& config, const c10::Device& device, int64_t threads);
+
+}  // namespace propnet::cli
