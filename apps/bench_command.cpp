@@ -123,12 +123,12 @@ int bench_command(int argc, char** argv) {
       std::cout << to_json(r, net, spec, bench_options).dump() << "\n";
     } else {
       std::cout << fmt::format(
-          "{}-{} ({}, {} params), batch {}, {}{}{}{} on {}{} ({} threads, LibTorch {}):\n"
+          "{}-{} ({}, {} params), batch {}, {}{}{}{} on {}{} ({} thread{}, LibTorch {}):\n"
           "  {:.1f} images/s   step p50 {:.2f} ms, p90 {:.2f} ms ({} timed steps after {} warm-up)   peak memory {:.0f} MiB\n",
           net.arch, net.depth, net.relu_mask.empty() ? net.variant : net.relu_mask, r.parameters, spec.batch_size,
           spec.amp == Amp::kOff ? "fp32" : to_string(spec.amp), r.channels_last ? ", channels_last" : "",
           spec.cuda_graph ? ", CUDA graph" : "", spec.deterministic ? ", deterministic" : "", r.device,
-          r.device_name.empty() ? "" : " (" + r.device_name + ")", r.threads, r.torch_version, r.images_per_s,
+          r.device_name.empty() ? "" : " (" + r.device_name + ")", r.threads, r.threads == 1 ? "" : "s", r.torch_version, r.images_per_s,
           r.step_ms_p50, r.step_ms_p90, bench_options.steps(), bench_options.warmup(), r.peak_mem_mb);
     }
     return kExitOk;
