@@ -26,6 +26,7 @@
 
 #include "cli.h"
 #include "config_flags.h"
+#include "dist_setup.h"
 #include "experiment_setup.h"
 #include "log.h"
 #include "progress.h"
@@ -124,9 +125,11 @@ struct TrainingRun {
 
 class SearchRunner {
  public:
-  SearchRunner(const ExperimentConfig& config, c10::Device device, ProgressReporter& reporter)
+  SearchRunner(const ExperimentConfig& config, c10::Device device, ProgressReporter& reporter,
+               std::shared_ptr<dist::Group> group)
       : config_(config),
         device_(device),
+        group_(std::move(group)),
         reporter_(reporter),
         table_(site_table(config.network)),
         space_(search::site_stages(config.network), models::resolve_network_mask(config.network)),
@@ -146,6 +149,7 @@ class SearchRunner {
 
   void set_run_dir(std::filesystem::path run_dir) { run_dir_ = std::move(run_dir); }
   void set_data(const data::Dataset* data) { data_ = data; }
+  void set_group(std::shared_ptr<dist::Group> group) { group_ = std::move(group); }
 
   // The seed's search.json, or nullopt when the training stopped (checkpoint written) or failed.
   std::optional<nlohmann::json> run(int64_t seed, train::SeedStatus& status, std::string& message) {
@@ -191,6 +195,7 @@ class SearchRunner {
     o.augment = config_.data.augment;
     o.drop_last = config_.data.drop_last;
     o.checkpoint_config = to_json(config_);
+    o.group = group_;
     o.hooks.on_progress = [this](const train::StepProgress& p) { reporter_.progress(p); };
     o.hooks.on_epoch = on_epoch;
     o.hooks.stop_requested = [] { return stop_signal() != 0; };
@@ -231,6 +236,7 @@ class SearchRunner {
     knobs.beta = s.beta;
     knobs.hysteresis = s.hysteresis;
     knobs.seed = static_cast<uint64_t>(seed);
+    knobs.group = group_;
     auto hook = std::make_shared<search::GateSearch>(gated, data_->val, space_, knobs);
     std::string shown = hook->mask().to_string();
     const auto on_epoch = [&](const train::EpochMetrics& m) {
@@ -303,6 +309,7 @@ class SearchRunner {
   const ExperimentConfig& config_;
   std::filesystem::path run_dir_;
   c10::Device device_;
+  std::shared_ptr<dist::Group> group_;  // data parallel: 2 or more ranks, else null
   ProgressReporter& reporter_;
   nlohmann::json table_;
   search::SearchSpace space_;
@@ -333,6 +340,8 @@ int search_command(int argc, char** argv) {
         ("restart", "discard the run folder's seeds instead of resuming them");
     add_config_flags(options, search_flags());
     options.add_options(flag_groups::kTraining)
+        ("dist-timeout", "data-parallel searches: seconds a rank waits for the others before it fails (default 600)",
+         cxxopts::value<double>())
         ("q,quiet", "only warnings, errors and the result")
         ("v,verbose", "every progress reading as a log line")
         ("h,help", "show this help");
@@ -353,32 +362,42 @@ int search_command(int argc, char** argv) {
     const Verbosity verbosity = flags.count("quiet") ? Verbosity::kQuiet
                                 : flags.count("verbose") ? Verbosity::kVerbose
                                                          : Verbosity::kNormal;
-    if (dist::detect_launch().distributed()) {
-      throw UsageError("search runs in one process; start it without torchrun (data-parallel search is not supported)");
-    }
     ExperimentConfig config = resolve_config(flags, search_flags(), "search");
     const SearchMethod method = config.search.method;
     if (needs_training(method) && config.data.val_split == 0) {
       throw UsageError("--method " + to_string(method) + " scores sites on held-out training images: give --val-split N "
                        "(e.g. --val-split 5000); the test set is never read by a search");
     }
-    const c10::Device device = train::resolve_device(config.train.device);
-    const int64_t threads = configure_threads(config.train.threads);
-    ProgressReporter reporter(verbosity);
+    const dist::LaunchEnv launch = dist::detect_launch();
+    if (launch.distributed() && !needs_training(method)) {
+      throw UsageError("--method " + to_string(method) + " trains nothing: run it in one process, not data parallel");
+    }
+    if (launch.distributed() && config.train.cuda_graph) {
+      throw UsageError("train.cuda_graph: expected false in a data-parallel run (got true with " +
+                       std::to_string(launch.world_size) + " ranks); the gradient all-reduce runs eagerly");
+    }
+    const double timeout_s = flags.count("dist-timeout") ? flags["dist-timeout"].as<double>() : 600.0;
+    if (!(timeout_s > 0)) throw UsageError("--dist-timeout: expected seconds > 0 (got " + std::to_string(timeout_s) + ")");
+    const c10::Device device = rank_device(train::resolve_device(config.train.device), config.train.device, launch);
+    const int64_t threads = configure_threads(rank_threads(config.train.threads, device, launch));
+    const bool rank0 = launch.rank == 0;
+    ProgressReporter reporter(rank0 ? verbosity : Verbosity::kQuiet);  // other ranks: warnings and errors only
 
-    // The budget is checked before any data is read.
-    SearchRunner runner(config, device, reporter);
+    // The budget is checked before any data is read or any rank connects.
+    SearchRunner runner(config, device, reporter, nullptr);
     runner.check_masks();
     const std::filesystem::path run_dir =
         std::filesystem::path(config.out) / search_folder_name(config, runner.budget());
     runner.set_run_dir(run_dir);
+    const std::shared_ptr<dist::Group> group = make_group(launch, device, timeout_s);
+    runner.set_group(group);
     std::optional<data::Dataset> data;
     if (needs_training(method)) {
       data = search_data(config, load_experiment_data(config, device));
       runner.set_data(&*data);
     }
-    prepare_run_folder(run_dir, config, flags.count("restart") > 0);
-    if (verbosity != Verbosity::kQuiet) {
+    on_rank0_agreed(group.get(), device, [&] { prepare_run_folder(run_dir, config, flags.count("restart") > 0); });
+    if (rank0 && verbosity != Verbosity::kQuiet) {
       const std::string budget = runner.budget().elements.max_elements > 0
                                      ? fmt::format("at most {} ReLU elements per image", config.search.relu_budget)
                                      : fmt::format("{} of {} sites", runner.budget().sites.keep, runner.space().size());
@@ -392,6 +411,10 @@ int search_command(int argc, char** argv) {
                             device.str(), device_notes(config, device, threads));
       }
       log::info(what);
+      if (group) {
+        log::info(fmt::format("data parallel: {} ranks ({}, {}), {}; every rank scores the same validation batches",
+                              launch.world_size, launch.launcher, group->backend(), dist::describe(launch)));
+      }
     }
 
     install_stop_handlers();
@@ -402,24 +425,29 @@ int search_command(int argc, char** argv) {
         reporter.message("search seed " + std::to_string(seed) + " already finished; skipping");
         continue;
       }
-      std::filesystem::create_directories(dir);
-      std::filesystem::remove(dir / kFailedMarker);
-      reporter.begin_seed(dir / "search.log");
+      if (rank0) {
+        std::filesystem::create_directories(dir);
+        std::filesystem::remove(dir / kFailedMarker);
+        reporter.begin_seed(dir / "search.log");
+      }
       train::SeedStatus status = train::SeedStatus::kDone;
       std::string message;
       const std::optional<nlohmann::json> found = runner.run(seed, status, message);
-      if (found) write_search_files(dir, *found);
-      reporter.end_seed();
+      if (found && rank0) write_search_files(dir, *found);
+      if (rank0) reporter.end_seed();
+      if (group) group->barrier();  // every rank sees the seed's files before the next seed's check
       if (status == train::SeedStatus::kFailed) {
         any_failed = true;
-        std::ofstream(dir / kFailedMarker) << message << "\n";
+        if (rank0) std::ofstream(dir / kFailedMarker) << message << "\n";
         reporter.warn("search seed " + std::to_string(seed) + " failed: " + message + "; going on with the next seed");
         continue;
       }
       if (status == train::SeedStatus::kStopped) {
-        write_search_summary(run_dir, config.search.seeds);
-        log::warn(fmt::format("search seed {} {}; checkpoint written. Resume with:\n  {}", seed, message,
-                              shell_command("search", argc, argv)));
+        if (rank0) {
+          write_search_summary(run_dir, config.search.seeds);
+          log::warn(fmt::format("search seed {} {}; checkpoint written. Resume with:\n  {}{}", seed, message,
+                                group ? "<the same launch of> " : "", shell_command("search", argc, argv)));
+        }
         return 128 + (stop_signal() != 0 ? stop_signal() : 2);
       }
       if (found->contains("masks")) {
@@ -431,8 +459,8 @@ int search_command(int argc, char** argv) {
                                      (*found)["relu_elements"].get<int64_t>(), (dir / "mask.txt").string()));
       }
     }
-    const auto summary = write_search_summary(run_dir, config.search.seeds);
-    std::cout << summary.string() << "\n";
+    if (rank0) std::cout << write_search_summary(run_dir, config.search.seeds).string() << "\n";
+    if (group) group->barrier();  // every rank leaves once rank 0 has written the summary
     return any_failed ? kExitFailure : kExitOk;
   });
 }

@@ -222,7 +222,10 @@ void GateSearch::score(const train::StepContext& context) {
   }
   const at::Tensor g = net_->gates.detach().clone().set_requires_grad(true);
   const at::Tensor loss = torch::nn::functional::cross_entropy(net_->forward_with(x, g), labels);
-  const at::Tensor benefit = -torch::autograd::grad({loss}, {g})[0].to(at::kCPU, at::kDouble);
+  const at::Tensor gradient = torch::autograd::grad({loss}, {g})[0];
+  // Equal on every rank up to the device's nondeterminism; the mean makes the bits, and so the masks, agree.
+  if (options_.group && options_.group->world_size() > 1) options_.group->average_all({gradient});
+  const at::Tensor benefit = -gradient.to(at::kCPU, at::kDouble);
   {
     torch::NoGradGuard no_grad;
     for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(saved[i]);

@@ -6,7 +6,8 @@
 #     within float tolerance, much closer than one without ghost BN; only rank 0 writes files;
 #  2. SIGINT to one rank stops both after the same step (exit 130), and the same launch resumes to
 #     the parameters of the uninterrupted run, bitwise;
-#  3. a killed rank makes the other exit non-zero within --dist-timeout; so does a hung (stopped) one.
+#  3. a killed rank makes the other exit non-zero within --dist-timeout; so does a hung (stopped) one;
+#  4. a gates search on 2 ranks keeps one mask on both, and only rank 0 writes its files.
 # Usage: dist_train_test.sh PROPNET PYTHON   (PYTHON: the python3 whose torch matches the build)
 set -euo pipefail
 propnet="$1"
@@ -142,4 +143,25 @@ for how in KILL STOP; do
   grep -q "another rank exited or stopped answering" "$work/$how.0.err" || { cat "$work/$how.0.err"; fail "no clear message after SIG$how"; }
   echo "SIG$how of rank 1: rank 0 exited $rc0 after $((SECONDS - start)) s"
 done
+# 4. A gates search on 2 ranks: the ranks average their gate gradients, so they keep one mask (the
+#    trainer's per-epoch check finds the weights bitwise identical), and only rank 0 writes search.json.
+search=(search --net preresnet --depth 8 --dataset fashion-mnist --subset 640 --val-split 128 --epochs 2
+        --batch-size 32 --keep 4 --score-every 2 --threads 1 --name gates)
+port=$(free_port)
+for rank in 0 1; do
+  RANK="$rank" WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT="$port" \
+    "$propnet" "${search[@]}" --out "$work/search-$rank" > "$work/search.$rank.out" 2> "$work/search.$rank.err" &
+  eval "spid$rank=$!"
+done
+set +e; wait "$spid0"; rc0=$?; wait "$spid1"; rc1=$?; set -e
+[ "$rc0" -eq 0 ] && [ "$rc1" -eq 0 ] || { cat "$work/search.0.err" "$work/search.1.err"; fail "search ranks exited $rc0/$rc1"; }
+[ ! -e "$work/search-1" ] || fail "rank 1 wrote into its --out: $(find "$work/search-1")"
+grep -q "data parallel: 2 ranks (env, gloo)" "$work/search.0.err" || fail "no data-parallel line in the search"
+[ "$(grep -c "bitwise identical on all 2 ranks" "$work/search-0/gates/seed-0/search.log")" -eq 2 ] \
+  || fail "search replicas not verified per epoch"
+"$python" - "$work/search-0/gates/seed-0/search.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["sites_kept"] == 4 and s["relu_mask"].count("1") == 4 and len(s["epochs"]) == 2, s["relu_mask"]
+PY
 echo "dist.train: all checks passed"

@@ -11,6 +11,7 @@
 #include <torch/nn/pimpl.h>
 
 #include <propnet/data/dataset.h>
+#include <propnet/dist/group.h>
 #include <propnet/models/network.h>
 #include <propnet/nn/site_gates.h>
 #include <propnet/search/masks.h>
@@ -54,6 +55,9 @@ struct GateSearchOptions {
   double beta = 0.99;            ///< EMA of the scores, per score step.
   double hysteresis = 0.1;       ///< A site replaces another only if its score is higher by this x std(scores).
   uint64_t seed = 0;             ///< Score initialisation noise and the validation batch order.
+  /// Data parallel: the ranks' gate gradients are averaged, so that every rank keeps the same
+  /// scores and mask (each scores the same validation batch; the Trainer runs with the same group).
+  std::shared_ptr<dist::Group> group;
 };
 
 /// The best mask of the budget under `scores` (one per site, higher = keep): each stage's minimum
