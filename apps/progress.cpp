@@ -47,8 +47,8 @@ void ProgressReporter::clear_live_line() {
 
 void ProgressReporter::progress(const train::StepProgress& p) {
   const std::string line =
-      fmt::format("epoch {}/{}  step {}/{}  loss {:.4f}  acc {:.2f}%  {:.0f} img/s  ETA {}", p.epoch, p.epochs, p.step,
-                  p.steps, p.loss, p.accuracy, p.images_per_s, format_duration(p.eta_seconds));
+      fmt::format("epoch {}/{}  step {}/{}  lr {:g}  loss {:.4f}  acc {:.2f}%  {:.0f} img/s  ETA {}", p.epoch, p.epochs,
+                  p.step, p.steps, p.lr, p.loss, p.accuracy, p.images_per_s, format_duration(p.eta_seconds));
   const bool plain_line = !live_ && verbosity_ == Verbosity::kNormal && now_seconds() - last_log_ >= kPlainLogSeconds;
   if (plain_line) {
     log::info(line);
@@ -67,8 +67,9 @@ void ProgressReporter::epoch(const train::EpochMetrics& m, int64_t epochs) {
   clear_live_line();
   const std::string val = m.has_val ? fmt::format("  val loss {:.4f} acc {:.2f}%", m.val_loss, m.val_acc) : "";
   const std::string test = m.has_test ? fmt::format("  test loss {:.4f} acc {:.2f}%", m.test_loss, m.test_acc) : "";
-  log::info(fmt::format("epoch {}/{}  lr {:g}  train loss {:.4f} acc {:.2f}%{}{}  {}  {:.0f} img/s", m.epoch, epochs,
-                        m.lr, m.train_loss, m.train_acc, val, test, format_duration(m.seconds), m.images_per_s));
+  const std::string lr = m.lr_start != m.lr ? fmt::format("{:g} -> {:g}", m.lr_start, m.lr) : fmt::format("{:g}", m.lr);
+  log::info(fmt::format("epoch {}/{}  lr {}  train loss {:.4f} acc {:.2f}%{}{}  {}  {:.0f} img/s", m.epoch, epochs,
+                        lr, m.train_loss, m.train_acc, val, test, format_duration(m.seconds), m.images_per_s));
 }
 
 void ProgressReporter::message(const std::string& text) {

@@ -42,7 +42,7 @@ int train_command(int argc, char** argv) {
   return run_reporting_errors("train", [&] {
     cxxopts::Options options("propnet train",
                              "Train a network of the paper with its protocol (Nesterov SGD, lr 0.1 dropped x0.1 at 1/2, "
-                             "3/4 and 7/8 of the epochs, batch 64, 400 epochs) over several seeds; reports mean ± std.\n"
+                             "3/4 and 7/8 of the optimizer steps, batch 64, 400 epochs) over several seeds; reports mean ± std.\n"
                              "Re-running the same command resumes: finished seeds are skipped, interrupted ones continue.");
     options.add_options(flag_groups::kExperiment)
         ("config", "JSON experiment config (configs/README.md lists every key)", cxxopts::value<std::string>())

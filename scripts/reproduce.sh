@@ -8,7 +8,7 @@
 # Then scripts/report writes results/<target>.md and .csv (and .png/.svg for figures).
 #
 # Options:
-#   --epochs E               epochs instead of the paper's 400 (the lr drops stay at 1/2, 3/4, 7/8)
+#   --epochs E               epochs instead of the paper's 400 (the lr drops stay at 1/2, 3/4, 7/8 of the steps)
 #   --seeds LIST             seeds instead of the configs' 0-4, e.g. 0,1 or 3 (one process per seed: --seeds k)
 #   --subset N               train on the first N training images; also tests on the first N test images
 #                            unless --test-subset is given (quick runs)

@@ -50,9 +50,10 @@ struct TrainSpec {
   double momentum = 0.9;
   bool nesterov = true;
   double weight_decay = 1e-4;  ///< On all parameters, BN and biases included.
-  /// LR drops at these fractions of `epochs` (floored), as fusenet's lr_steps [E/2, 3E/4, 7E/8].
+  /// LR drops at these fractions of the run's optimizer steps (floored), as fusenet's lr_steps
+  /// [E/2, 3E/4, 7E/8] counted in updates (train/schedule.h): epochs 200, 300, 350 of 400.
   std::vector<double> milestone_fractions{0.5, 0.75, 0.875};
-  /// Explicit 0-based epochs of the drops; when non-empty it replaces `milestone_fractions`.
+  /// Explicit 0-based epochs of the drops (at their first step); when non-empty it replaces `milestone_fractions`.
   std::vector<int64_t> milestones;
   double lr_factor = 0.1;          ///< Multiplier applied at each milestone.
   int64_t eval_batch_size = 500;   ///< Batch size of the per-epoch test pass.

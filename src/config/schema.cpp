@@ -80,7 +80,7 @@ void folder(const std::string& name, const Where& where) {
 void fractions(const std::vector<double>& values, const Where& where) {
   for (size_t i = 0; i < values.size(); ++i) {
     const double f = values[i];
-    if (!(f > 0 && f < 1)) fail(where.element(i), "expected a fraction of train.epochs in (0, 1) (got ", number(f), ")");
+    if (!(f > 0 && f < 1)) fail(where.element(i), "expected a fraction of the run in (0, 1) (got ", number(f), ")");
     if (i > 0 && !(f > values[i - 1])) {
       fail(where.element(i), "expected increasing fractions (got ", number(f), " after ", number(values[i - 1]), ")");
     }
@@ -213,7 +213,7 @@ std::vector<Field> make_table() {
 
       object("train", "The training protocol (spec §6)."),
       integer("train.epochs", MEMBER(train.epochs), 1, "Epochs.")
-          .flag("epochs", kTrainingFlags, "epochs (default 400; the lr drops keep their 1/2, 3/4, 7/8 positions)"),
+          .flag("epochs", kTrainingFlags, "epochs (default 400; the lr drops stay at 1/2, 3/4, 7/8 of the steps)"),
       integer("train.batch_size", MEMBER(train.batch_size), 1, "Training batch (the global one with several ranks).")
           .flag("batch-size", kTrainingFlags,
                 "batch size (default 64; with several ranks the global batch, see train.batch_scope)"),
@@ -223,7 +223,7 @@ std::vector<Field> make_table() {
       boolean("train.nesterov", MEMBER(train.nesterov), "Nesterov momentum; needs momentum > 0."),
       number("train.weight_decay", MEMBER(train.weight_decay), at_least(0), "L2 on all parameters."),
       number_list("train.milestone_fractions", MEMBER(train.milestone_fractions), "numbers in (0, 1), increasing",
-                  "LR drops at floor(f * epochs).", fractions),
+                  "LR drops at floor(f * epochs * steps per epoch), in optimizer steps.", fractions),
       integer_list("train.milestones", MEMBER(train.milestones), "integers in [0, epochs), increasing",
                    "Explicit 0-based drop epochs; replace milestone_fractions when non-empty.", epochs),
       number("train.lr_factor", MEMBER(train.lr_factor), between(0, 1, true, false), "LR multiplier at each milestone."),

@@ -11,7 +11,10 @@ namespace propnet::train::detail {
 namespace {
 
 nlohmann::json to_json(const EpochMetrics& m) {
-  nlohmann::json row = {{"epoch", m.epoch}, {"lr", m.lr}, {"train_loss", m.train_loss}, {"train_acc", m.train_acc}};
+  nlohmann::json row = {{"epoch", m.epoch}, {"lr", m.lr}};
+  if (m.lr_start != m.lr) row["lr_start"] = m.lr_start;  // the lr dropped during the epoch
+  row["train_loss"] = m.train_loss;
+  row["train_acc"] = m.train_acc;
   if (m.has_test) {
     row["test_loss"] = m.test_loss;
     row["test_acc"] = m.test_acc;
@@ -29,6 +32,7 @@ EpochMetrics from_json(const nlohmann::json& j) {
   EpochMetrics m;
   m.epoch = j.at("epoch").get<int64_t>();
   m.lr = j.at("lr").get<double>();
+  m.lr_start = j.contains("lr_start") ? j.at("lr_start").get<double>() : m.lr;
   m.train_loss = j.at("train_loss").get<double>();
   m.train_acc = j.at("train_acc").get<double>();
   m.has_test = j.contains("test_loss");

@@ -159,8 +159,6 @@ SeedResult Trainer::run() {
   int64_t session_steps = 0;
   module.train();
   for (int64_t epoch = progress.epoch; epoch < spec.epochs; ++epoch) {
-    const double lr = lr_at(spec, epoch);
-    optimizer.set_lr(lr);  // from the schedule, also after a resume
     const auto batches = order.batches(epoch);
     // Device-side sums: one host read per logging interval, none inside a step.
     train_step.sums().reset(progress.loss_sum, progress.correct);
@@ -168,7 +166,7 @@ SeedResult Trainer::run() {
     const auto epoch_start = Clock::now();
     const double carried_seconds = progress.step > 0 ? progress.train_seconds : 0.0;
     context.epoch = epoch;
-    context.lr = lr;
+    const double lr_start = lr_at_step(spec, steps, epoch * steps);  // at the epoch's first step
 
     // Loss, correct and images of the epoch so far, over all ranks (a collective with a group).
     auto totals = [&] { return detail::global_totals(train_step.sums(), seen, group); };
@@ -178,6 +176,7 @@ SeedResult Trainer::run() {
       sp.epochs = spec.epochs;
       sp.step = step_done;
       sp.steps = steps;
+      sp.lr = optimizer.lr();
       sp.loss = t.loss_sum / static_cast<double>(std::max<int64_t>(t.images, 1));
       sp.accuracy = 100.0 * static_cast<double>(t.correct) / static_cast<double>(std::max<int64_t>(t.images, 1));
       const double elapsed = seconds_since(session_start);
@@ -195,6 +194,10 @@ SeedResult Trainer::run() {
       at::Tensor x = data::make_batch(s.train.images, indices, s.normalizer, augment, key, /*train=*/true);
       if (channels_last) x = to_channels_last(x);
       if (sync) sync->set_stop_flag(s.stop_requested());
+      // The schedule counts optimizer steps (schedule.h); a CUDA graph re-captures when the lr changes.
+      const double lr = lr_at_step(spec, steps, epoch * steps + step);
+      if (lr != optimizer.lr()) optimizer.set_lr(lr);
+      context.lr = lr;
       train_step.run(x, s.train.labels.index_select(0, indices.to(s.train.labels.device())));
       seen += x.size(0);
       ++session_steps;
@@ -242,7 +245,8 @@ SeedResult Trainer::run() {
     const detail::Totals epoch_totals = totals();
     EpochMetrics m;
     m.epoch = epoch + 1;
-    m.lr = lr;
+    m.lr = optimizer.lr();  // in effect at the epoch's end
+    m.lr_start = lr_start;
     m.train_loss = epoch_totals.loss_sum / static_cast<double>(epoch_totals.images);
     m.train_acc = 100.0 * static_cast<double>(epoch_totals.correct) / static_cast<double>(epoch_totals.images);
     m.images_per_s = static_cast<double>(epoch_totals.images) / std::max(train_seconds, 1e-9);

@@ -250,7 +250,7 @@ TEST(ConfigTest, OutOfRangeValuesSayWhatIsExpected) {
   expect_error(with_train(R"("momentum": 1)"), "train.momentum: expected a number in [0, 1) (got 1)");
   expect_error(with_train(R"("weight_decay": -1e-4)"), "train.weight_decay: expected a number >= 0 (got -0.0001)");
   expect_error(with_train(R"("milestone_fractions": [0.5, 1.0])"),
-               "train.milestone_fractions[1]: expected a fraction of train.epochs in (0, 1) (got 1)");
+               "train.milestone_fractions[1]: expected a fraction of the run in (0, 1) (got 1)");
   expect_error(with_train(R"("milestone_fractions": [0.75, 0.5])"),
                "train.milestone_fractions[1]: expected increasing fractions (got 0.5 after 0.75)");
   expect_error(with_train(R"("epochs": 100, "milestones": [50, 100])"),

@@ -39,6 +39,29 @@ a = json.load(open(f"{runs}/all20/seed-0/search.json"))
 assert [m["relu_mask"] for m in a["masks"]] == every and len(every) == 20
 PY
 
+# 1b. --set takes list values whole, commas included, for every list-valued key of the schema
+#     (train.milestone_fractions, train.milestones, network.relu_drop, seeds, search.seeds); a repeated
+#     --relu-drop keeps a glob with a comma whole too.
+"$propnet" search --net plain --depth 8 --method exhaustive --keep 2 --min-keep-per-stage 0 --epochs 4 \
+  --set 'train.milestone_fractions=[0.25,0.5]' --set 'train.milestones=[1,2]' \
+  --set 'network.relu_drop=["stage1.0.*","stage2.1.*"]' --set 'seeds=[3,4]' --set 'search.seeds=[0,1]' \
+  --relu-drop 'stage3.[0,1].after_conv' --out "$work/runs" --name lists -q > /dev/null
+python3 - "$work/runs/lists" <<'PY'
+import json, os, sys
+c = json.load(open(f"{sys.argv[1]}/config.json"))
+assert c["train"]["milestone_fractions"] == [0.25, 0.5] and c["train"]["milestones"] == [1, 2], c["train"]
+assert c["network"]["relu_drop"] == ["stage3.[0,1].after_conv"], c["network"]  # the flag replaces --set's list
+assert c["seeds"] == [3, 4] and c["search"]["seeds"] == [0, 1], (c["seeds"], c["search"])
+assert os.path.isdir(f"{sys.argv[1]}/seed-1"), os.listdir(sys.argv[1])
+PY
+"$propnet" search --net plain --depth 8 --method exhaustive --keep 2 --min-keep-per-stage 0 \
+  --set 'network.relu_drop=["stage1.0.*","stage2.1.*"]' --out "$work/runs" --name lists2 -q > /dev/null
+python3 - "$work/runs/lists2/config.json" <<'PY'
+import json, sys
+n = json.load(open(sys.argv[1]))["network"]
+assert n["relu_drop"] == ["stage1.0.*", "stage2.1.*"] and n["relu_mask"].replace(".", "") == "011011", n
+PY
+
 # 2. random: deterministic per seed, distinct, within the budget; another seed draws others.
 "$propnet" search --net preresnet --depth 20 --method random --keep-fraction 0.5 --count 6 --search-seeds 0,1 \
   --out "$work/runs" --name r1 -q > /dev/null

@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 
@@ -42,17 +43,59 @@ std::map<std::string, torch::Tensor> weights_of(const ExperimentConfig& config, 
   return all;
 }
 
-TEST(ScheduleTest, DropsAtHalfThreeQuartersAndSevenEighths) {
+// The drops count optimizer steps: every run length gets the four phases in the paper's proportions.
+TEST(ScheduleTest, DropsAtHalfThreeQuartersAndSevenEighthsOfTheSteps) {
   TrainSpec spec;
-  EXPECT_EQ(lr_milestones(spec), (std::vector<int64_t>{200, 300, 350}));
-  EXPECT_DOUBLE_EQ(lr_at(spec, 199), 0.1);
-  EXPECT_NEAR(lr_at(spec, 200), 0.01, 1e-12);
-  EXPECT_NEAR(lr_at(spec, 349), 0.001, 1e-12);
-  EXPECT_NEAR(lr_at(spec, 399), 0.0001, 1e-12);
-  spec.epochs = 10;  // a shortened run keeps the shape
-  EXPECT_EQ(lr_milestones(spec), (std::vector<int64_t>{5, 7, 8}));
-  spec.milestones = {3};
-  EXPECT_NEAR(lr_at(spec, 3), 0.01, 1e-12);
+  spec.lr = 0.1;
+  const int64_t steps = 7;  // per epoch; odd, so that fractions of the total fall mid-epoch
+  for (int64_t epochs : {1, 2, 3, 4, 6, 400}) {
+    spec.epochs = epochs;
+    const int64_t total = epochs * steps;
+    const std::vector<int64_t> drops = lr_milestone_steps(spec, steps);
+    ASSERT_EQ(drops, (std::vector<int64_t>{total / 2, total * 3 / 4, total * 7 / 8})) << epochs << " epochs";
+    std::vector<int64_t> phase(4, 0);  // steps at 0.1, 0.01, 0.001, 0.0001
+    for (int64_t t = 0; t < total; ++t) {
+      const double lr = lr_at_step(spec, steps, t);
+      const int64_t k = std::llround(-std::log10(lr)) - 1;
+      ASSERT_TRUE(k >= 0 && k < 4) << lr;
+      EXPECT_NEAR(lr, 0.1 * std::pow(0.1, static_cast<double>(k)), 1e-15);
+      if (t > 0) {
+        EXPECT_LE(lr, lr_at_step(spec, steps, t - 1));  // never rises
+      }
+      ++phase[static_cast<size_t>(k)];
+    }
+    EXPECT_EQ(phase[0], total / 2) << epochs;  // half the run at 0.1, then 1/4, 1/8 and 1/8 (floored)
+    EXPECT_EQ(phase[0] + phase[1], total * 3 / 4) << epochs;
+    EXPECT_EQ(phase[0] + phase[1] + phase[2], total * 7 / 8) << epochs;
+    for (int64_t p : phase) EXPECT_GT(p, 0) << epochs << " epochs: a phase of the schedule is missing";
+  }
+  // At the paper's 400 epochs the drops are the first steps of epochs 200, 300 and 350, as before.
+  for (int64_t e : {0, 199, 200, 299, 300, 349, 350, 399}) {
+    const double expected = 0.1 * std::pow(0.1, (e >= 200) + (e >= 300) + (e >= 350));
+    EXPECT_NEAR(lr_at_step(spec, steps, e * steps), expected, 1e-15) << e;
+    EXPECT_NEAR(lr_at_step(spec, steps, e * steps + steps - 1), expected, 1e-15) << e;
+  }
+  spec.milestones = {3};  // explicit epochs: the drop at the epoch's first step
+  EXPECT_EQ(lr_milestone_steps(spec, steps), std::vector<int64_t>{21});
+  EXPECT_NEAR(lr_at_step(spec, steps, 20), 0.1, 1e-15);
+  EXPECT_NEAR(lr_at_step(spec, steps, 21), 0.01, 1e-15);
+}
+
+// The trainer applies it step by step: one epoch of 6 steps drops at steps 3, 4 and 5.
+TEST(ScheduleTest, TheTrainerDropsTheLrMidEpoch) {
+  struct LrProbe : StepHook {
+    std::vector<double> lrs;
+    void after_step(const StepContext& c) override { lrs.push_back(c.lr); }
+  };
+  auto probe = std::make_shared<LrProbe>();
+  TrainerHooks hooks;
+  hooks.step = probe;
+  const SeedResult r = train_seed(toy_config(1), 0, toy_dataset(), torch::kCPU, SeedFiles(test::scratch_dir("lr-mid")), hooks);
+  ASSERT_EQ(probe->lrs.size(), 6u);
+  const std::vector<double> expected{0.05, 0.05, 0.05, 0.005, 0.0005, 0.00005};
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(probe->lrs[i], expected[i], 1e-15) << "step " << i;
+  EXPECT_NEAR(r.metrics.at(0).lr_start, 0.05, 1e-15);  // the epoch's range: where it began and ended
+  EXPECT_NEAR(r.metrics.at(0).lr, 0.00005, 1e-15);
 }
 
 TEST(StatisticsTest, ReportsSampleAndPopulationStd) {
@@ -138,6 +181,7 @@ TEST(TrainerTest, InterruptedAndResumedRunIsBitwiseIdentical) {
   TrainerHooks hooks;
   hooks.on_message = [&](const std::string& m) { resumed_message = m; };
   ASSERT_EQ(train_seed(config, 3, data, torch::kCPU, resumed, hooks).status, SeedStatus::kDone);
+  // Resumed after step 2 of epoch 2, before the drops at its steps 3 and 4 (global steps 9 and 10 of 12).
   EXPECT_THAT(resumed_message, HasSubstr("resuming seed 3 from epoch 2, step 2"));
 
   const auto a = weights_of(config, straight.model), b = weights_of(config, resumed.model);
@@ -147,6 +191,8 @@ TEST(TrainerTest, InterruptedAndResumedRunIsBitwiseIdentical) {
   ASSERT_EQ(mb.size(), 2u);
   EXPECT_DOUBLE_EQ(ma.back().test_acc, mb.back().test_acc);
   EXPECT_DOUBLE_EQ(ma.back().train_loss, mb.back().train_loss);
+  EXPECT_NEAR(mb.back().lr_start, 0.005, 1e-15);  // the drop at step 6 opened the epoch
+  EXPECT_NEAR(mb.back().lr, 0.00005, 1e-15);
 }
 
 TEST(TrainerTest, DivergingSeedFailsAndKeepsTheLastGoodCheckpoint) {
@@ -189,8 +235,7 @@ TEST(TrainerTest, CudaGraphRunMatchesTheEagerRun) {
     split->images = split->images.to(torch::kCUDA);
     split->labels = split->labels.to(torch::kCUDA);
   }
-  auto config = toy_config(3);
-  config.train.milestones = {1, 2};
+  auto config = toy_config(3);  // 7 steps per epoch: the drops at steps 10, 15, 18 of 21 fall mid-epoch, and re-capture
   config.train.deterministic = true;  // the same cuDNN algorithms in both runs
   std::map<std::string, torch::Tensor> weights[2];
   std::vector<EpochMetrics> metrics[2];

@@ -10,7 +10,8 @@ namespace propnet::train {
 /// One row of metrics.jsonl / metrics.csv. `epoch` is 1-based (epochs completed).
 struct EpochMetrics {
   int64_t epoch = 0;
-  double lr = 0;
+  double lr = 0;             ///< In effect at the epoch's end (the schedule counts steps: it may drop mid-epoch).
+  double lr_start = 0;       ///< At the epoch's first step; written as "lr_start" where it differs from `lr`.
   double train_loss = 0;
   double train_acc = 0;      ///< Percent.
   bool has_test = true;      ///< The test split was evaluated (a search has none: it never reads the test set).
@@ -29,6 +30,7 @@ struct StepProgress {
   int64_t epochs = 0;
   int64_t step = 0;           ///< Steps done in this epoch.
   int64_t steps = 0;          ///< Steps per epoch.
+  double lr = 0;              ///< In effect now.
   double loss = 0;            ///< Mean training loss of the epoch so far.
   double accuracy = 0;        ///< Training accuracy of the epoch so far, percent.
   double images_per_s = 0;

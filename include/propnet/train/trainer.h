@@ -41,7 +41,7 @@ struct StepContext {
   int64_t epoch = 0;        ///< 0-based epoch of the step.
   int64_t step = 0;         ///< 0-based step within the epoch, just done (its update applied).
   int64_t steps = 0;        ///< Steps per epoch.
-  double lr = 0;            ///< The learning rate of this epoch.
+  double lr = 0;            ///< The learning rate of this step (the schedule counts steps).
   c10::Device device = c10::kCPU;
   bool channels_last = false;  ///< The layout the module runs in; `input` applies it.
   /// The module being trained (in training mode; a hook that switches it must switch it back).
