@@ -10,6 +10,37 @@
 
 namespace propnet::cli {
 
+void add_run_flags(cxxopts::Options& options, const FlagSelection& selection, const std::string& config_help,
+                   const std::string& set_example) {
+  options.add_options(flag_groups::kExperiment)
+      ("config", config_help, cxxopts::value<std::string>())
+      ("set", "override a config key: --set " + set_example + " (repeatable)", cxxopts::value<std::vector<std::string>>())
+      ("resume", "continue the run folder's seeds where they stopped (the default; skips finished seeds)")
+      ("restart", "discard the run folder's seeds instead of resuming them");
+  add_config_flags(options, selection);
+  options.add_options(flag_groups::kTraining)
+      ("dist-timeout", "data-parallel runs: seconds a rank waits for the others (rendezvous and every "
+                       "collective) before it fails (default 600)", cxxopts::value<double>())
+      ("q,quiet", "only warnings, errors and the result")
+      ("v,verbose", "every progress reading as a log line")
+      ("h,help", "show this help");
+}
+
+void check_run_flags(const cxxopts::ParseResult& flags) {
+  if (!flags.unmatched().empty()) throw UsageError("unexpected argument \"" + flags.unmatched().front() + "\"");
+  if (flags.count("resume") && flags.count("restart")) throw UsageError("--resume and --restart are exclusive");
+}
+
+Verbosity verbosity_of(const cxxopts::ParseResult& flags) {
+  return flags.count("quiet") ? Verbosity::kQuiet : flags.count("verbose") ? Verbosity::kVerbose : Verbosity::kNormal;
+}
+
+double dist_timeout_of(const cxxopts::ParseResult& flags) {
+  const double seconds = flags.count("dist-timeout") ? flags["dist-timeout"].as<double>() : 600.0;
+  if (!(seconds > 0)) throw UsageError("--dist-timeout: expected seconds > 0 (got " + std::to_string(seconds) + ")");
+  return seconds;
+}
+
 ExperimentConfig resolve_config(const cxxopts::ParseResult& flags, const FlagSelection& selection,
                                 const std::string& command) {
   ExperimentConfig config;
@@ -28,6 +59,13 @@ ExperimentConfig resolve_config(const cxxopts::ParseResult& flags, const FlagSel
   // config.json records the mask a mask file or --relu-drop resolved to, not only how it was asked for.
   config.network = models::with_resolved_mask(config.network);
   return config;
+}
+
+void check_launch(const ExperimentConfig& config, const dist::LaunchEnv& launch) {
+  if (launch.distributed() && config.train.cuda_graph) {
+    throw UsageError("train.cuda_graph: expected false in a data-parallel run (got true with " +
+                     std::to_string(launch.world_size) + " ranks); the gradient all-reduce runs eagerly");
+  }
 }
 
 data::Dataset load_experiment_data(const ExperimentConfig& config, const c10::Device& device) {

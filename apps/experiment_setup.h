@@ -8,16 +8,32 @@
 
 #include <propnet/config.h>
 #include <propnet/data/dataset.h>
+#include <propnet/dist/launch.h>
 
 #include "config_flags.h"
+#include "progress.h"
 
 namespace propnet::cli {
+
+/// The flags of a command that runs seeds into a run folder (train, search): --config, --set, --resume,
+/// --restart, then the selected config flags, then --dist-timeout, -q, -v, -h under Training.
+void add_run_flags(cxxopts::Options& options, const FlagSelection& selection, const std::string& config_help,
+                   const std::string& set_example);
+/// After parsing: UsageError for a stray argument or --resume with --restart.
+void check_run_flags(const cxxopts::ParseResult& flags);
+/// -q / -v, else normal.
+Verbosity verbosity_of(const cxxopts::ParseResult& flags);
+/// --dist-timeout in seconds (default 600); UsageError unless > 0.
+double dist_timeout_of(const cxxopts::ParseResult& flags);
 
 /// Defaults, then the config file (--config), then --set in order, then the selected flags; checked
 /// with `validate`. Without --config, --net and --depth are required (UsageError naming `command`).
 /// The network records the mask a mask file or --relu-drop resolved to (config.json keeps it).
 ExperimentConfig resolve_config(const cxxopts::ParseResult& flags, const FlagSelection& selection,
                                 const std::string& command);
+
+/// UsageError for what a data-parallel launch cannot run (CUDA graphs: the gradient all-reduce is eager).
+void check_launch(const ExperimentConfig& config, const dist::LaunchEnv& launch);
 
 /// The config's data set from its folder (or the data set's default one) on `device`, checked
 /// against the network's classes and channels. UsageError when CIFAR has no --data-dir.

@@ -44,18 +44,8 @@ int train_command(int argc, char** argv) {
                              "Train a network of the paper with its protocol (Nesterov SGD, lr 0.1 dropped x0.1 at 1/2, "
                              "3/4 and 7/8 of the optimizer steps, batch 64, 400 epochs) over several seeds; reports mean ± std.\n"
                              "Re-running the same command resumes: finished seeds are skipped, interrupted ones continue.");
-    options.add_options(flag_groups::kExperiment)
-        ("config", "JSON experiment config (configs/README.md lists every key)", cxxopts::value<std::string>())
-        ("set", "override a config key: --set train.lr=0.05 (repeatable)", cxxopts::value<std::vector<std::string>>())
-        ("resume", "continue the run folder's seeds where they stopped (the default; skips finished seeds)")
-        ("restart", "discard the run folder's seeds instead of resuming them");
-    add_config_flags(options, experiment_flags());
-    options.add_options(flag_groups::kTraining)
-        ("dist-timeout", "data-parallel runs: seconds a rank waits for the others (rendezvous and every "
-                         "collective) before it fails (default 600)", cxxopts::value<double>())
-        ("q,quiet", "only warnings, errors and the result")
-        ("v,verbose", "every progress reading as a log line")
-        ("h,help", "show this help");
+    add_run_flags(options, experiment_flags(), "JSON experiment config (configs/README.md lists every key)",
+                  "train.lr=0.05");
     const auto flags = options.parse(argc, argv);
     if (flags.count("help")) {
       std::cout << options.help({"", flag_groups::kExperiment, flag_groups::kData, flag_groups::kTraining,
@@ -67,21 +57,13 @@ int train_command(int argc, char** argv) {
                    "Exit codes: 0 done, 1 runtime failure or a failed seed, 2 bad usage or config, 130/143 interrupted.\n";
       return kExitOk;
     }
-    if (!flags.unmatched().empty()) throw UsageError("unexpected argument \"" + flags.unmatched().front() + "\"");
-    const Verbosity verbosity = flags.count("quiet") ? Verbosity::kQuiet
-                                : flags.count("verbose") ? Verbosity::kVerbose
-                                                         : Verbosity::kNormal;
-
-    if (flags.count("resume") && flags.count("restart")) throw UsageError("--resume and --restart are exclusive");
+    check_run_flags(flags);
+    const Verbosity verbosity = verbosity_of(flags);
     ExperimentConfig config = resolve_config(flags, experiment_flags(), "train");
     config.search = {};  // the search section is propnet search's; a train run folder does not record it
     const dist::LaunchEnv launch = dist::detect_launch();
-    if (launch.distributed() && config.train.cuda_graph) {
-      throw UsageError("train.cuda_graph: expected false in a data-parallel run (got true with " +
-                       std::to_string(launch.world_size) + " ranks); the gradient all-reduce runs eagerly");
-    }
-    const double timeout_s = flags.count("dist-timeout") ? flags["dist-timeout"].as<double>() : 600.0;
-    if (!(timeout_s > 0)) throw UsageError("--dist-timeout: expected seconds > 0 (got " + std::to_string(timeout_s) + ")");
+    check_launch(config, launch);
+    const double timeout_s = dist_timeout_of(flags);
     const c10::Device device = rank_device(train::resolve_device(config.train.device), config.train.device, launch);
     const int64_t threads = configure_threads(rank_threads(config.train.threads, device, launch));
     const std::shared_ptr<dist::Group> group = make_group(launch, device, timeout_s);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include <ATen/ops/ones.h>
 #include <c10/util/Exception.h>
@@ -189,8 +190,9 @@ GateSearch::GateSearch(GatedNetwork net, data::Split val, SearchSpace space, Gat
 ReluMask GateSearch::select(const ReluMask* current) const {
   const std::vector<double> scores = space_.gather(scores_);
   const double margin = options_.hysteresis * standard_deviation(scores);
-  const ReluMask now = current != nullptr ? space_.restrict(*current) : ReluMask::paired(1);
-  const ReluMask* kept = current != nullptr ? &now : nullptr;
+  std::optional<ReluMask> now;
+  if (current != nullptr) now = space_.restrict(*current);
+  const ReluMask* kept = now ? &*now : nullptr;
   if (options_.elements.max_elements > 0) {
     ElementBudget budget = options_.elements;
     budget.elements = space_.gather(options_.elements.elements);

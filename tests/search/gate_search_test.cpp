@@ -7,20 +7,14 @@
 #include <propnet/models/registry.h>
 #include <propnet/search/gate_search.h>
 #include "support.h"
+#include "search/search_support.h"
 #include "train/toy_data.h"
 
 namespace propnet::search {
 namespace {
 
-const std::vector<int64_t> kSixSites{1, 1, 2, 2, 3, 3};
-
-models::NetworkSpec preresnet8() {
-  models::NetworkSpec spec;
-  spec.arch = "preresnet";
-  spec.depth = 8;
-  spec.num_classes = 4;
-  return spec;
-}
+using fixtures::kSixSites;
+using fixtures::preresnet8;
 
 TEST(SelectMaskTest, KeepsTheBudgetAndEachStagesMinimum) {
   const std::vector<double> scores{5, 4, 3, 2, 1, 0};
