@@ -73,7 +73,8 @@ for phrase in ["Fashion-MNIST instead of the paper's CIFAR-10", "2 epochs instea
 table = [l for l in md.splitlines() if l.startswith("|")]
 header = [c.strip() for c in table[0].strip("|").split("|")]
 assert header == ["Data set", "Model", "Depth", "Paper", "Ours", "Seeds", "Epochs", "Δ",
-                  "Median (mean ± std_pop, best)"], header
+                  "Median (mean ± std_pop, best)", "Ours − paired [95 % CI]"], header
+assert "Ours − paired: the row's final accuracy minus its paired baseline's" in md, "no caption for the column"
 rows = [[c.strip() for c in l.strip("|").split("|")] for l in table[2:]]
 assert [r[1] for r in rows] == ["1:1 Pre-Paired Module", "2:1 Pre-Proportional Module"], rows
 number = r"(\d+\.\d\d)"
@@ -90,6 +91,13 @@ for i, r in enumerate(rows, 1):
     assert all(0 <= a <= 100 for a in finals) and all(s["status"] == "done" for s in per_seed), per_seed
     assert abs(mean - statistics.fmean(finals)) < 0.006 and abs(std - statistics.stdev(finals)) < 0.006, (r, finals)
     assert mean == mean2 and best == round(max(finals), 2) and std_pop <= std + 1e-9, r
+    if i == 1:
+        assert r[9] == "", r  # the paired row is its own baseline
+    else:  # 2 seeds: the bootstrap resamples two differences, so the CI spans them
+        d = [float(b["final_test_acc"]) - float(a["final_test_acc"]) for a, b in zip(per_seed[:2], per_seed[2:])]
+        mean_d, low, high = map(float, re.fullmatch(r"([+-]\d+\.\d\d) \[([+-]\d+\.\d\d), ([+-]\d+\.\d\d)\]",
+                                                    r[9]).groups())
+        assert abs(mean_d - statistics.fmean(d)) < 0.006 and abs(low - min(d)) < 0.006 and abs(high - max(d)) < 0.006, (r, d)
     metrics = [json.loads(l) for l in open(f"{run_dir}/{per_seed[2 * i - 2]['config'][:-5]}/seed-0/metrics.jsonl")]
     assert abs(metrics[-1]["test_acc"] - float(per_seed[2 * i - 2]["final_test_acc"])) < 1e-9
 png = open(f"{results}/fig6.png", "rb").read()
@@ -140,5 +148,9 @@ for r, (_, _, paper) in zip(rows, expected):
     mean = float(paper.split(" ± ")[0]) + 0.5
     assert r[4] == f"{mean:.2f} ± 0.40" and r[5] == "5" and r[6] == "400" and r[7] == "+0.50", r
     assert r[8] == f"{mean:.2f} ({mean:.2f} ± 0.35, {mean + 0.5:.2f})", r
+# Same offsets per seed in both rows: every paired difference is the papers' difference, a point CI.
+for paired, proportional, (_, _, p0), (_, _, p1) in zip(rows[::2], rows[1::2], expected[::2], expected[1::2]):
+    d = float(p1.split(" ± ")[0]) - float(p0.split(" ± ")[0])
+    assert paired[9] == "" and proportional[9] == f"{d:+.2f} [{d:+.2f}, {d:+.2f}]", (proportional, d)
 PY
 echo "PASS: reproduce.sh fig6 end to end, report content, dry-run all, usage errors"
