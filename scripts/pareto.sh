@@ -31,12 +31,16 @@
 #                            a fifth of --subset); the retraining uses all the training images, as train does
 #   --epochs E               epochs of every training and search (default 400, the paper's)
 #   --jobs N                 processes at once (default 1); each gets --threads (cores / N) unless ARGS set it
+#   --gpus LIST              pin job slot i to GPU LIST[i mod len] (CUDA_VISIBLE_DEVICES; pass -- --device cuda),
+#                            e.g. --gpus 0,1,2,3 --jobs 4
 #   --out DIR                root of the experiment folders (default runs/pareto)
 #   --name NAME              the experiment folder (default <net>-<depth>-<dataset>-k<K>[-e<E>][-sub<N>][-test<M>])
 #   --results DIR            where the report goes (default results/pareto/<name>)
 #   --propnet PATH           the propnet binary (default: $PROPNET, else build/apps/propnet)
 #   --dry-run                print the commands and an estimate from `propnet bench` (per network, on --device)
 #   --no-estimate            with --dry-run: the commands only
+#   --rate R                 with --dry-run: estimate from R training images/s per job instead of `propnet bench`
+#                            (e.g. what `propnet bench --device cuda` measured on the machine that will run it)
 #
 # The folder <out>/<name>/ holds command.txt, sites.json (propnet info --sites of the paired network), arms.tsv
 # (arm, label, mask), searches/<method>/seed-<s>/ (propnet search runs) and train/<mask>/seed-<s>/ (propnet train
@@ -75,7 +79,7 @@ expand_seeds() {
 
 net="" depth="" keep="" arms="paired,paper,complement,random,gates,greedy,shuffled" random=8 seeds="0-2"
 search_seeds="0-2" min_keep="" dataset="fashion-mnist" subset="" test_subset="" val_split="" epochs="" jobs=1 out="" name=""
-results="" propnet="${PROPNET:-}" dry_run=0 estimate=1
+results="" propnet="${PROPNET:-}" dry_run=0 estimate=1 gpus="" rate=""
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -107,6 +111,10 @@ while [ $# -gt 0 ]; do
     --propnet) need_value "$@"; propnet=$(realpath -m "$2"); shift 2 ;;
     --dry-run) dry_run=1; shift ;;
     --no-estimate) estimate=0; shift ;;
+    --gpus) need_value "$@"; [[ "$2" =~ ^[0-9]+(,[0-9]+)*$ ]] || usage_error "--gpus: expected a list such as 0,1,2,3 (got '$2')"
+            gpus="$2"; shift 2 ;;
+    --rate) need_value "$@"; [[ "$2" =~ ^[0-9]+(\.[0-9]+)?$ ]] && [ "$2" != 0 ] || usage_error "--rate: expected images/s > 0 (got '$2')"
+            rate="$2"; shift 2 ;;
     --) shift; extra=("$@"); break ;;
     *) usage_error "unknown option '$1'" ;;
   esac
@@ -262,7 +270,15 @@ train_commands_for() {  # arms.tsv lines on stdin -> one train command per new m
 run_parallel() {  # commands as arguments; returns 1 if one failed, 130/143 if interrupted
   [ $# -gt 0 ] || return 0
   local rc=0
-  printf '%s\0' "$@" | xargs -0 -n 1 -P "$jobs" bash -c 'echo "==> $1" >&2; eval "$1"' _ || rc=$?
+  # xargs numbers its slots (PARETO_SLOT): with --gpus each slot keeps one GPU for all the jobs it runs.
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  printf '%s\0' "$@" | PARETO_GPUS="$gpus" xargs -0 -n 1 -P "$jobs" --process-slot-var=PARETO_SLOT bash -c '
+    if [ -n "$PARETO_GPUS" ]; then
+      IFS=, read -r -a gpus <<< "$PARETO_GPUS"
+      export CUDA_VISIBLE_DEVICES="${gpus[$((PARETO_SLOT % ${#gpus[@]}))]}"
+    fi
+    echo "==> ${CUDA_VISIBLE_DEVICES:+CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES }$1" >&2
+    eval "$1"' _ || rc=$?
   [ "$interrupted" = 0 ] || return "$interrupted"
   [ "$rc" = 0 ] || return 1
 }
@@ -293,27 +309,30 @@ if [ "$dry_run" = 1 ]; then
   [ "$estimate" = 1 ] || exit 0
   runs=$(( ${#fixed_trains[@]} + later * ${#train_seeds[@]} ))
   "$python" - "$propnet" "$dataset" "${subset:-0}" "${test_subset:-0}" "${epochs:-400}" "$val_split" "$runs" \
-            "$searched" "$jobs" "$classes" "$channels" "${net_args[@]}" "${extra[@]}" <<'PY'
+            "$searched" "$jobs" "$classes" "$channels" "${rate:-0}" "${net_args[@]}" "${extra[@]}" <<'PY'
 import json, subprocess, sys
-propnet, dataset, subset, test_subset, epochs, val, runs, searches, jobs, classes, channels = sys.argv[1:12]
-net_args, extra = sys.argv[12:16], sys.argv[16:]
+propnet, dataset, subset, test_subset, epochs, val, runs, searches, jobs, classes, channels, rate = sys.argv[1:13]
+net_args, extra = sys.argv[13:17], sys.argv[17:]
 full = {"fashion-mnist": (60000, 10000), "cifar10": (50000, 10000), "cifar100": (50000, 10000)}[dataset]
 train = min(int(subset) or full[0], full[0])
 test = min(int(test_subset) or full[1], full[1])
 device = [extra[i + 1] for i, a in enumerate(extra[:-1]) if a == "--device"]
 bench = [propnet, "bench", *net_args, "--classes", classes, "--in-channels", channels, "--batch-size", "64",
          "--steps", "2", "--warmup", "1", "--threads", "1", "--json", *(["--device", device[-1]] if device else [])]
-try:
-    d = json.loads(subprocess.run(bench, check=True, capture_output=True, text=True).stdout)
-except (subprocess.CalledProcessError, ValueError) as e:
-    sys.exit(f"# no estimate: '{' '.join(bench)}' failed")
+if float(rate) > 0:
+    d = {"images_per_s": float(rate), "device": "the --rate device"}
+else:
+    try:
+        d = json.loads(subprocess.run(bench, check=True, capture_output=True, text=True).stdout)
+    except (subprocess.CalledProcessError, ValueError):
+        sys.exit(f"# no estimate: '{' '.join(bench)}' failed (--rate R estimates from a throughput you measured)")
 ips = d["images_per_s"]
 epochs, runs, searches, jobs = int(epochs), int(runs), int(searches), int(jobs)
 per_run = epochs * (train / ips + test / (3 * ips))
 per_search = epochs * (train - int(val)) / ips * 1.25  # score steps / greedy rounds: measured 1.0-1.25x a run
 total = runs * per_run + searches * per_search
-print(f"# estimate: paired network {d['images_per_s']:.0f} images/s on {d['device']} (1 thread, batch 64, "
-      f"propnet bench); a run = {epochs} epochs x ({train} + {test}/3 images) = {per_run / 60:.1f} min; "
+source = "given by --rate, not measured" if float(rate) > 0 else "propnet bench, 1 thread, batch 64"
+print(f"# estimate: paired network {d['images_per_s']:.0f} images/s on {d['device']} ({source}); a run = {epochs} epochs x ({train} + {test}/3 images) = {per_run / 60:.1f} min; "
       f"{runs} runs + {searches} searches (x1.25 each) = {total / 3600:.2f} h, {total / 3600 / jobs:.2f} h with "
       f"{jobs} parallel jobs (fewer ReLUs run a little faster; data loading not counted)")
 PY

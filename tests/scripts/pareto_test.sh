@@ -49,6 +49,13 @@ for mask in 111111 010101 101010; do
 done
 grep -q -- "--threads 1 " "$work/dry.out" || fail "2 jobs on $(nproc) cores: expected --threads $(( $(nproc) / 2 ))" 
 grep -q "report pareto --runs $work/dry/plain-8-fashion-mnist-k3-e6-sub1000 " "$work/dry.out" || fail "report line"
+# --rate: the estimate's arithmetic without a benchmark. 3 fixed masks x 2 seeds + (8 random + 1 searched + 1
+# shuffled) x 2 = 26 runs of 2 x (1000 + 500/3) / 100 s, 1 search of 2 x 800 / 100 x 1.25 s: 0.17 h.
+"$pareto" --propnet "$propnet" --net plain --depth 8 --keep 3 --seeds 0,1 --search-seeds 0 --arms \
+  paired,paper,complement,random,gates,shuffled --epochs 2 --subset 1000 --test-subset 500 --out "$work/dry" \
+  --dry-run --rate 100 > "$work/rate.out"
+grep -q "^# estimate: paired network 100 images/s .*26 runs + 1 searches (x1.25 each) = 0.17 h" "$work/rate.out" ||
+  { tail -n 1 "$work/rate.out"; fail "--rate estimate"; }
 
 # 3. The made-up exhaustive experiment: 6 sites, all 20 masks with 3, seeds 0-2. Accuracy = 80 + 2 x (bit 1)
 #    - 1 x (bit 3) + seed offset (0, 0.5, -0.5). At a fixed budget keeping site i means dropping another, so its
@@ -132,9 +139,12 @@ if [ ! -f "$data/train-images-idx3-ubyte.gz" ]; then
   exit 0
 fi
 run=("$pareto" --propnet "$propnet" --net plain --depth 8 --keep 3 --random 2 --seeds 0,1 --search-seeds 0
-     --subset 64 --test-subset 64 --val-split 32 --epochs 1 --jobs 2 --out "$work/runs" --results "$work/results")
+     --subset 64 --test-subset 64 --val-split 32 --epochs 1 --jobs 2 --gpus 5,6 --out "$work/runs" --results "$work/results")
 "${run[@]}" > "$work/run.out" 2> "$work/run.err" || { tail -n 30 "$work/run.err"; fail "pareto.sh failed"; }
 exp="$work/runs/plain-8-fashion-mnist-k3-e1-sub64-test64"
+for gpu in 5 6; do  # each of the 2 job slots keeps one GPU of --gpus (CPU training ignores the variable)
+  grep -q "^==> CUDA_VISIBLE_DEVICES=$gpu .* train " "$work/run.err" || fail "no job pinned to GPU $gpu"
+done
 "$python" - "$exp" "$work/results" <<'PY'
 import collections, csv, json, os, sys
 exp, results = sys.argv[1], sys.argv[2]
