@@ -331,7 +331,9 @@ def write_plot(stem, data, analysis):
     ax.set_ylabel("final-epoch test accuracy (%)")
     ax.grid(True, which="both", alpha=0.3)
     if ax.lines or ax.collections:
-        ax.legend(fontsize=8, title="arm (masks); bars: 95 % t CI over seeds", title_fontsize=8)
+        # Below the axes: no legend may hide a point.
+        ax.legend(fontsize=8, title="arm (masks); bars: 95 % t CI over seeds", title_fontsize=8, loc="upper center",
+                  bbox_to_anchor=(0.5, -0.13), ncol=4, frameon=False)
     ax.set_title(protocol_line(data), fontsize=7.5, wrap=True)
     fig.tight_layout()
     fig.savefig(stem + ".png")
