@@ -55,13 +55,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 usage_error() { echo "pareto.sh: $*; see --help" >&2; exit 2; }
 need_value() { if [ $# -lt 2 ] || [ -z "$2" ]; then usage_error "$1 needs a value"; fi; }
 need_count() { [[ "$2" =~ ^[0-9]+$ ]] || usage_error "$1: expected a non-negative integer (got '$2')"; }
-quote() {
-  local arg quoted=()
-  for arg in "$@"; do
-    if [[ "$arg" =~ ^[A-Za-z0-9_./:=,+-]+$ ]]; then quoted+=("$arg"); else quoted+=("$(printf "%q" "$arg")"); fi
-  done
-  echo "${quoted[*]}"
-}
+# shellcheck source=lib.sh
+source "$root/scripts/lib.sh"  # quote
 # "0-2,5" -> "0 1 2 5"
 expand_seeds() {
   local option="$1" list="$2" part first last out=()

@@ -34,14 +34,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 usage_error() { echo "reproduce.sh: $*; see --help" >&2; exit 2; }
 need_value() { if [ $# -lt 2 ] || [ -z "$2" ]; then usage_error "$1 needs a value"; fi; }
-# Shell quoting only where needed, so that printed commands read like typed ones.
-quote() {
-  local arg quoted=()
-  for arg in "$@"; do
-    if [[ "$arg" =~ ^[A-Za-z0-9_./:=,+-]+$ ]]; then quoted+=("$arg"); else quoted+=("$(printf "%q" "$arg")"); fi
-  done
-  echo "${quoted[*]}"
-}
+# shellcheck source=lib.sh
+source "$root/scripts/lib.sh"  # quote
 need_count() { [[ "$2" =~ ^[0-9]+$ ]] || usage_error "$1: expected a non-negative integer (got '$2')"; }
 
 targets=()
