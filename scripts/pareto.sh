@@ -203,18 +203,21 @@ train_cmd() {  # mask seed
 # --- commands ------------------------------------------------------------------------------------------------
 generate=()   # instant: random and exhaustive masks (no data read)
 first=()      # searches, and the trainings of the masks known before any search
-second=()     # the trainings of the searched and shuffled masks
 [ -z "${arm_on[random]:-}" ] || generate+=("$(search_cmd random 0)")
 [ -z "${arm_on[exhaustive]:-}" ] || generate+=("$(search_cmd exhaustive 0)")
 for method in gates greedy; do
   [ -z "${arm_on[$method]:-}" ] || for s in "${search_seed_list[@]}"; do first+=("$(search_cmd "$method" "$s")"); done
 done
 
-# arms.tsv lines, for the masks known now (fixed, random, exhaustive); the searched ones are added after the searches.
-fixed_arms() {
+# arms.tsv lines (arm, label, mask): the masks that need no propnet run, then those generated before any search;
+# the searched ones are added after the searches.
+given_arms() {
   [ -z "${arm_on[paired]:-}" ] || printf 'paired\tpaired\t%s\n' "$all_ones"
   [ -z "${arm_on[paper]:-}" ] || printf 'paper\tpaper (2:1)\t%s\n' "$paper_mask"
   [ -z "${arm_on[complement]:-}" ] || printf 'complement\tcomplement\t%s\n' "$complement"
+}
+fixed_arms() {
+  given_arms
   local arm i mask
   for arm in random exhaustive; do
     [ -n "${arm_on[$arm]:-}" ] || continue
@@ -253,9 +256,11 @@ for method in [m for m in (gates, greedy) if m]:
             print(f"shuffled\tshuffled {method} s{seed}\t{''.join(bits)}")
 PY
 }
-train_commands_for() {  # arms.tsv lines on stdin -> one train command per new mask and seed
-  local arm label mask s
+train_commands_for() {  # [SKIP]: arms.tsv lines on stdin -> one train command per mask and seed, each mask once;
+  local skip="${1:-0}" arm label mask s   # the masks of the first SKIP lines were trained already
+  local -A trained=()
   while IFS=$'\t' read -r arm label mask; do
+    if [ "$skip" -gt 0 ]; then skip=$((skip - 1)); trained[$mask]=1; continue; fi
     [ -z "${trained[$mask]:-}" ] || continue
     trained[$mask]=1
     for s in "${train_seeds[@]}"; do train_cmd "$mask" "$s"; done
@@ -277,16 +282,18 @@ run_parallel() {  # commands as arguments; returns 1 if one failed, 130/143 if i
   [ "$interrupted" = 0 ] || return "$interrupted"
   [ "$rc" = 0 ] || return 1
 }
+exit_if_interrupted() {  # the status of run_parallel
+  if [ "$1" = 130 ] || [ "$1" = 143 ]; then
+    echo "pareto.sh: interrupted; rerun the same command to resume" >&2
+    exit "$1"
+  fi
+}
 
-declare -A trained=()
 if [ "$dry_run" = 1 ]; then
   echo "# experiment: $dir"
   echo "# results: $results"
   printf '%s\n' "${generate[@]}" "${first[@]}"
-  mapfile -t fixed_trains < <(
-    { [ -z "${arm_on[paired]:-}" ] || printf 'paired\t-\t%s\n' "$all_ones"
-      [ -z "${arm_on[paper]:-}" ] || printf 'paper\t-\t%s\n' "$paper_mask"
-      [ -z "${arm_on[complement]:-}" ] || printf 'complement\t-\t%s\n' "$complement"; } | train_commands_for)
+  mapfile -t fixed_trains < <(given_arms | train_commands_for)
   printf '%s\n' "${fixed_trains[@]}"
   later=0  # masks known only once generated or searched
   [ -z "${arm_on[random]:-}" ] || later=$((later + random))
@@ -351,20 +358,13 @@ fixed_arms > "$dir/arms.tsv"
 fixed_lines=$(wc -l < "$dir/arms.tsv")
 mapfile -t fixed_trains < <(train_commands_for < "$dir/arms.tsv")
 run_parallel "${first[@]}" "${fixed_trains[@]}" || status=$?
-if [ "$status" = 130 ] || [ "$status" = 143 ]; then
-  echo "pareto.sh: interrupted; rerun the same command to resume" >&2
-  exit "$status"
-fi
+exit_if_interrupted "$status"
 if [ "$searching" = 1 ]; then
   searched_arms >> "$dir/arms.tsv"
-  for mask in $(head -n "$fixed_lines" "$dir/arms.tsv" | cut -f3); do trained[$mask]=1; done
-  mapfile -t searched_trains < <(tail -n +"$((fixed_lines + 1))" "$dir/arms.tsv" | train_commands_for)
+  mapfile -t searched_trains < <(train_commands_for "$fixed_lines" < "$dir/arms.tsv")
   rc=0
   run_parallel "${searched_trains[@]}" || rc=$?
-  if [ "$rc" = 130 ] || [ "$rc" = 143 ]; then
-    echo "pareto.sh: interrupted; rerun the same command to resume" >&2
-    exit "$rc"
-  fi
+  exit_if_interrupted "$rc"
   [ "$rc" = 0 ] || status=1
 fi
 # The record beside the report: everything but checkpoints, so the report can be rebuilt (and the runs committed)

@@ -41,18 +41,17 @@ RECORD = "RECORD"  # marks a copy of an experiment without its checkpoints (scri
 
 
 def read_masks(experiment, masks, read_run):
-    """mask -> {"seeds": {seed: final test acc of the finished seeds}, "status": {seed: status}, "run": ...}"""
+    """mask -> {"seeds": {seed: final test acc of the finished seeds}, "run": ..., "seconds": epochs' wall time}"""
     record = os.path.exists(os.path.join(experiment, RECORD))
     out = {}
     for mask in masks:
         run = read_run(os.path.join(experiment, "train", mask), without_models=record)
-        finals, states, seconds = {}, {}, 0.0
+        finals, seconds = {}, 0.0
         for s in (run["seeds"] if run else []):
-            states[s["seed"]] = s["status"]
             seconds += sum(m.get("epoch_seconds", 0.0) for m in s["metrics"])
             if s["status"] == "done":
                 finals[s["seed"]] = s["metrics"][-1]["test_acc"]
-        out[mask] = {"seeds": finals, "status": states, "run": run, "seconds": seconds}
+        out[mask] = {"seeds": finals, "run": run, "seconds": seconds}
     return out
 
 

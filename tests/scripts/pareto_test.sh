@@ -163,6 +163,8 @@ for mask in by_arm["random"] + by_arm["gates"] + by_arm["greedy"] + by_arm["shuf
 searched = by_arm["gates"] + by_arm["greedy"]
 for original, shuffled in zip(searched, by_arm["shuffled"]):  # 2 sites per stage: counts per stage kept
     assert [original[i:i + 2].count("1") for i in (0, 2, 4)] == [shuffled[i:i + 2].count("1") for i in (0, 2, 4)]
+    # One of two sites per stage is kept, and the shuffle seeded by search seed 0 swaps stage 3's pair: always moved.
+    assert shuffled != original and shuffled[:4] == original[:4], (original, shuffled)
 masks = {m for _, _, m in arms}
 assert sorted(os.listdir(f"{exp}/train")) == sorted(masks), (os.listdir(f"{exp}/train"), masks)
 for m in masks:
