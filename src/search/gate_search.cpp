@@ -279,18 +279,21 @@ void GateSearch::load(torch::serialize::InputArchive& archive) {
   archive.read("trajectory_epochs", epochs);
   archive.read("trajectory_hamming", hammings);
   archive.read("trajectory_bits", bits);
-  scores = scores.to(at::kDouble).contiguous();
+  scores = scores.to(at::kCPU, at::kDouble).contiguous();  // the checkpoint maps tensors to the device
   scores_.assign(scores.data_ptr<double>(), scores.data_ptr<double>() + scores.numel());
-  counters = counters.to(at::kLong).contiguous();
+  counters = counters.to(at::kCPU, at::kLong).contiguous();
   const int64_t* c = counters.data_ptr<int64_t>();
   selected_ = c[0] != 0;
   score_steps_ = c[1];
   val_images_ = c[2];
   val_cursor_ = c[3];
   val_pass_ = c[4];
-  order = order.to(at::kLong).contiguous();
+  order = order.to(at::kCPU, at::kLong).contiguous();
   val_order_.assign(order.data_ptr<int64_t>(), order.data_ptr<int64_t>() + order.numel());
   trajectory_.clear();
+  epochs = epochs.cpu();
+  hammings = hammings.cpu();
+  bits = bits.cpu();
   const int64_t sites = space_.network_sites;
   for (int64_t e = 0; e < epochs.numel(); ++e) {
     std::string mask;

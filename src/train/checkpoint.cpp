@@ -25,10 +25,12 @@ std::string damage_of(const std::filesystem::path& path) {
   return size == 0 ? "an empty file" : "truncated, or not a PyTorch archive";
 }
 
-// Opens an existing `path`; false when LibTorch cannot read it (truncated, empty, another format).
-bool try_open(torch::serialize::InputArchive& archive, const std::filesystem::path& path) {
+// Opens an existing `path` with every tensor mapped to `device` (not to the device it was saved
+// from: a checkpoint written on cuda:0 resumes on cuda:1, on rank 1, or in a CPU-only build); false
+// when LibTorch cannot read it (truncated, empty, another format).
+bool try_open(torch::serialize::InputArchive& archive, const std::filesystem::path& path, const c10::Device& device) {
   try {
-    archive.load_from(path.string());
+    archive.load_from(path.string(), device);
     return true;
   } catch (const c10::Error&) {
     return false;
@@ -36,10 +38,10 @@ bool try_open(torch::serialize::InputArchive& archive, const std::filesystem::pa
 }
 
 // Opens `path`; a file LibTorch cannot read gives one line naming it, why, and `advice`.
-void open_archive(torch::serialize::InputArchive& archive, const std::filesystem::path& path, const std::string& what,
-                  const std::string& advice) {
+void open_archive(torch::serialize::InputArchive& archive, const std::filesystem::path& path, const c10::Device& device,
+                  const std::string& what, const std::string& advice) {
   TORCH_CHECK(std::filesystem::exists(path), "cannot open \"", path.string(), "\": No such file or directory");
-  TORCH_CHECK(try_open(archive, path), "\"", path.string(), "\" is not a readable ", what, " (", damage_of(path), "); ",
+  TORCH_CHECK(try_open(archive, path, device), "\"", path.string(), "\" is not a readable ", what, " (", damage_of(path), "); ",
               advice);
 }
 
@@ -86,10 +88,18 @@ Progress load_into(torch::serialize::InputArchive& archive, const std::filesyste
   if (hook && archive.try_read("hook", hook_state)) hook->load(hook_state);
   at::Tensor rng;
   archive.read("rng_cpu", rng, /*is_buffer=*/true);
+  rng = rng.cpu();  // mapped to the training device with the rest
   auto generator = at::detail::getDefaultCPUGenerator();
   std::lock_guard<std::mutex> lock(generator.mutex());
   generator.set_state(rng);
   return progress;
+}
+
+// Where `module` lives: its tensors' device (the CPU for a module without any).
+c10::Device device_of(const torch::nn::Module& module) {
+  for (const auto& p : module.parameters()) return p.device();
+  for (const auto& b : module.buffers()) return b.device();
+  return c10::kCPU;
 }
 
 }  // namespace
@@ -129,18 +139,21 @@ void save_checkpoint(const SeedFiles& files, torch::nn::Module& module, const Mu
 
 std::optional<Restored> load_checkpoint(const SeedFiles& files, torch::nn::Module& module, MultiTensorSGD& optimizer,
                                         StepHook* hook) {
+  const c10::Device device = device_of(module);
   const bool latest = std::filesystem::exists(files.checkpoint);
   const bool previous = std::filesystem::exists(files.previous_checkpoint);
   if (!latest && !previous) return std::nullopt;
   std::string why = "is missing (a write was interrupted)";
   if (latest) {
     torch::serialize::InputArchive archive;
-    if (try_open(archive, files.checkpoint)) return Restored{load_into(archive, files.checkpoint, module, optimizer, hook), ""};
-    if (!previous) open_archive(archive, files.checkpoint, "checkpoint", kCheckpointAdvice);  // throws the message
+    if (try_open(archive, files.checkpoint, device)) {
+      return Restored{load_into(archive, files.checkpoint, module, optimizer, hook), ""};
+    }
+    if (!previous) open_archive(archive, files.checkpoint, device, "checkpoint", kCheckpointAdvice);  // throws the message
     why = "is not readable (" + damage_of(files.checkpoint) + ")";
   }
   torch::serialize::InputArchive archive;
-  TORCH_CHECK(try_open(archive, files.previous_checkpoint), "\"", files.checkpoint.string(), "\" ", why, " and \"",
+  TORCH_CHECK(try_open(archive, files.previous_checkpoint, device), "\"", files.checkpoint.string(), "\" ", why, " and \"",
               files.previous_checkpoint.string(), "\" is not a readable checkpoint either (", damage_of(files.previous_checkpoint),
               "); move them away to start this seed afresh");
   Restored restored{load_into(archive, files.previous_checkpoint, module, optimizer, hook), ""};
@@ -162,13 +175,14 @@ void save_model(const SeedFiles& files, torch::nn::Module& module) {
 namespace propnet::train {
 namespace {
 
-// The readable one of a checkpoint and its previous copy, for reading metadata.
+// The readable one of a checkpoint and its previous copy, for reading metadata: opened onto the
+// CPU, wherever it was written.
 std::filesystem::path readable_checkpoint(const std::filesystem::path& checkpoint, torch::serialize::InputArchive& archive) {
   const auto previous = SeedFiles(checkpoint.parent_path()).previous_checkpoint;
   const bool has_previous = checkpoint.filename() == "checkpoint.pt" && std::filesystem::exists(previous);
-  if (std::filesystem::exists(checkpoint) && detail::try_open(archive, checkpoint)) return checkpoint;
-  if (!has_previous) detail::open_archive(archive, checkpoint, "checkpoint", detail::kCheckpointAdvice);  // throws
-  detail::open_archive(archive, previous, "checkpoint", detail::kCheckpointAdvice);
+  if (std::filesystem::exists(checkpoint) && detail::try_open(archive, checkpoint, c10::kCPU)) return checkpoint;
+  if (!has_previous) detail::open_archive(archive, checkpoint, c10::kCPU, "checkpoint", detail::kCheckpointAdvice);  // throws
+  detail::open_archive(archive, previous, c10::kCPU, "checkpoint", detail::kCheckpointAdvice);
   return previous;
 }
 
@@ -189,7 +203,7 @@ std::string read_checkpoint_config(const std::filesystem::path& checkpoint) {
 void load_weights(torch::nn::Module& module, const std::filesystem::path& path) {
   torch::serialize::InputArchive archive;
   const bool checkpoint = path.filename().string().rfind("checkpoint", 0) == 0;
-  detail::open_archive(archive, path, checkpoint ? "checkpoint" : "model file",
+  detail::open_archive(archive, path, detail::device_of(module), checkpoint ? "checkpoint" : "model file",
                        checkpoint ? "evaluate the model.pt or checkpoint.prev.pt beside it instead"
                                   : "retrain the seed, or evaluate its checkpoint.pt");
   torch::serialize::InputArchive model;

@@ -33,7 +33,9 @@ EvalResult evaluate_with(StepRunner& runner, torch::nn::Module& module, const da
   const int64_t rank = group ? group->rank() : 0, world = group ? group->world_size() : 1;
   const int64_t begin = n * rank / world, end = n * (rank + 1) / world;
   for (int64_t start = begin; start < end; start += batch_size) {
-    const auto indices = at::arange(start, std::min(end, start + batch_size), at::TensorOptions().dtype(at::kLong));
+    // Made on the device: an eval batch uploads nothing either.
+    const auto indices = at::arange(start, std::min(end, start + batch_size),
+                                    at::TensorOptions().dtype(at::kLong).device(split.images.device()));
     auto x = data::make_batch(split.images, indices, normalizer, {}, {}, /*train=*/false);
     if (channels_last) x = to_channels_last(x);
     runner.run(x, split.labels.slice(0, start, start + indices.size(0)));

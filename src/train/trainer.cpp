@@ -9,6 +9,7 @@
 #include <torch/nn/module.h>
 
 #include <propnet/data/epoch_order.h>
+#include <propnet/data/transforms.h>
 #include <propnet/train/device.h>
 #include <propnet/train/schedule.h>
 
@@ -159,7 +160,8 @@ SeedResult Trainer::run() {
   int64_t session_steps = 0;
   module.train();
   for (int64_t epoch = progress.epoch; epoch < spec.epochs; ++epoch) {
-    const auto batches = order.batches(epoch);
+    // The epoch's indices and crop/flip parameters go to the device in one copy: a step uploads nothing.
+    const data::EpochBatches batches(order, epoch, augment, s.device);
     // Device-side sums: one host read per logging interval, none inside a step.
     train_step.sums().reset(progress.loss_sum, progress.correct);
     int64_t seen = progress.seen;
@@ -187,18 +189,14 @@ SeedResult Trainer::run() {
     };
 
     for (int64_t step = progress.step; step < steps; ++step) {
-      const at::Tensor& indices = batches[static_cast<size_t>(step)];
-      data::BatchKey key{static_cast<uint64_t>(seed), epoch, step};
-      key.rank = rank;
-      key.world_size = world;
-      at::Tensor x = data::make_batch(s.train.images, indices, s.normalizer, augment, key, /*train=*/true);
+      at::Tensor x = batches.make(s.train.images, s.normalizer, step);
       if (channels_last) x = to_channels_last(x);
       if (sync) sync->set_stop_flag(s.stop_requested());
       // The schedule counts optimizer steps (schedule.h); a CUDA graph re-captures when the lr changes.
       const double lr = lr_at_step(spec, steps, epoch * steps + step);
       if (lr != optimizer.lr()) optimizer.set_lr(lr);
       context.lr = lr;
-      train_step.run(x, s.train.labels.index_select(0, indices.to(s.train.labels.device())));
+      train_step.run(x, s.train.labels.index_select(0, batches.indices(step)));
       seen += x.size(0);
       ++session_steps;
       if (StepHook* hook = s.step_hook()) {

@@ -91,6 +91,33 @@ TEST(AugmentTest, MakeBatchNormalizesThenAugmentsWithZeroPadding) {
   EXPECT_TRUE(torch::equal(make_batch(images, indices, normalize, AugmentOptions().enabled(false), key, true), test));
 }
 
+TEST(AugmentTest, EpochBatchesBuildBitForBitWhatMakeBatchBuildsFromTheSameKeys) {
+  const torch::Tensor images = pattern_images(22, 3, 16);
+  const Normalizer normalize({125.3, 123.0, 113.9}, {63.0, 62.1, 66.7});
+  for (const int64_t world : {1, 2}) {
+    for (const bool augmented : {true, false}) {
+      const int64_t rank = world - 1;
+      const EpochOrder order(22, EpochOrderOptions(4).seed(9).rank(rank).world_size(world));
+      const AugmentOptions augment = AugmentOptions().padding(2).enabled(augmented);
+      const EpochBatches batches(order, 3, augment, images.device());
+      const std::vector<torch::Tensor> expected = order.batches(3);
+      ASSERT_EQ(batches.size(), static_cast<int64_t>(expected.size()));
+      for (int64_t step = 0; step < batches.size(); ++step) {
+        const torch::Tensor& indices = expected[static_cast<size_t>(step)];
+        EXPECT_TRUE(torch::equal(batches.indices(step), indices));
+        BatchKey key{9, 3, step};
+        key.rank = rank;
+        key.world_size = world;
+        EXPECT_TRUE(torch::equal(batches.make(images, normalize, step), make_batch(images, indices, normalize, augment, key, true)))
+            << "world " << world << ", augmented " << augmented << ", step " << step;
+      }
+    }
+  }
+  const EpochBatches batches(EpochOrder(22, EpochOrderOptions(4)), 0, {}, images.device());
+  EXPECT_THAT([&] { batches.indices(6); },
+              ThrowsMessage<c10::IndexError>(HasSubstr("EpochBatches: step 6 is outside the epoch's 6 batches")));
+}
+
 // ---- EpochOrder ----
 
 TEST(EpochOrderTest, EveryEpochIsAPermutationDecidedBySeedAndEpoch) {

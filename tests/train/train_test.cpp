@@ -195,6 +195,48 @@ TEST(TrainerTest, InterruptedAndResumedRunIsBitwiseIdentical) {
   EXPECT_NEAR(mb.back().lr, 0.00005, 1e-15);
 }
 
+// Rewrites `src` into `dst` as if written on `device` (tests/train/relocate_archive.py).
+void relocate(const std::filesystem::path& src, const std::filesystem::path& dst, const std::string& device) {
+  const std::string command = std::string("/usr/bin/python3 ") + PROPNET_SOURCE_DIR + "/tests/train/relocate_archive.py " +
+                              src.string() + " " + dst.string() + " " + device;
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+// A checkpoint or model.pt written on a GPU names cuda:0 as its tensors' device. Opened onto the
+// device in use (the CPU for metadata), it resumes, evaluates and summarizes on another device:
+// here the CPU, as on another GPU index or data-parallel rank > 0.
+TEST(TrainerTest, FilesWrittenOnAGpuResumeAndLoadOntoTheDeviceInUse) {
+  const data::Dataset data = toy_dataset(96, 32);
+  const auto config = toy_config(2);
+  const auto dir = test::scratch_dir("gpu-written");
+  const SeedFiles straight(dir / "straight"), moved(dir / "moved");
+  ASSERT_EQ(train_seed(config, 0, data, torch::kCPU, straight, {}).status, SeedStatus::kDone);
+  int64_t epochs = 0;
+  TrainerHooks stop_after_one;
+  stop_after_one.on_epoch = [&](const EpochMetrics&) { ++epochs; };
+  stop_after_one.stop_requested = [&] { return epochs == 1; };
+  ASSERT_EQ(train_seed(config, 0, data, torch::kCPU, moved, stop_after_one).status, SeedStatus::kStopped);
+
+  relocate(moved.checkpoint, moved.checkpoint, "cuda:0");
+  if (!torch::cuda::is_available()) {  // as written, only a GPU machine could open it
+    torch::serialize::InputArchive as_saved;
+    EXPECT_ANY_THROW(as_saved.load_from(moved.checkpoint.string()));
+  }
+  EXPECT_EQ(read_checkpoint_metrics(moved.checkpoint).size(), 1u);
+  EXPECT_EQ(read_checkpoint_config(moved.checkpoint), read_checkpoint_config(straight.checkpoint));
+  ASSERT_EQ(train_seed(config, 0, data, torch::kCPU, moved, {}).status, SeedStatus::kDone);  // epoch 2
+  const auto a = weights_of(config, straight.model), b = weights_of(config, moved.model);
+  for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << name;
+
+  const auto gpu_model = dir / "model-cuda.pt";
+  relocate(straight.model, gpu_model, "cuda:0");
+  const auto c = weights_of(config, gpu_model);
+  for (const auto& [name, tensor] : a) {
+    EXPECT_TRUE(torch::equal(tensor, c.at(name))) << name;
+    EXPECT_TRUE(c.at(name).device().is_cpu()) << name;
+  }
+}
+
 TEST(TrainerTest, DivergingSeedFailsAndKeepsTheLastGoodCheckpoint) {
   const data::Dataset data = toy_dataset();
   auto config = toy_config(3);

@@ -8,7 +8,9 @@
 #include <torch/torch.h>
 
 #include <propnet/atomic_file.h>
+#include <propnet/data/transforms.h>
 #include <propnet/train/trainer.h>
+#include "data/host_upload.h"
 #include "support.h"
 #include "train/toy_data.h"
 
@@ -160,6 +162,37 @@ TEST(StepHookTest, RunsAfterEveryStepWithItsOwnPassesAndLeavesTheTrainingAsItWas
   EXPECT_EQ(probe->calls_, 12);
   EXPECT_GT(probe->grad_norm_, 0);
   expect_bitwise_equal(state_of(*plain), state_of(*probed));  // its backward passes never reached an update
+}
+
+// Records the pipeline's host-to-device upload count after every step (the seam: data/host_upload.h).
+class UploadCounter : public StepHook {
+ public:
+  void after_step(const StepContext& c) override { counts[static_cast<size_t>(c.epoch)].push_back(data::detail::upload_count()); }
+  std::vector<std::vector<int64_t>> counts = std::vector<std::vector<int64_t>>(3);
+};
+
+// On a GPU each upload from pageable memory synchronizes the stream, so the host would wait for
+// every step; the CPU counts the same calls.
+TEST(UploadTest, TrainingUploadsEachEpochsBatchesOnceAndNothingPerStep) {
+  const data::Dataset data = toy_dataset();  // 6 steps of 32 per epoch
+  auto counter = std::make_shared<UploadCounter>();
+  TrainerOptions options = toy_options(3);
+  options.hooks.step = counter;
+  TinyNet net;
+  ASSERT_EQ(Trainer(net, data, options).run().status, SeedStatus::kDone);
+  for (size_t epoch = 0; epoch < 3; ++epoch) {
+    ASSERT_EQ(counter->counts[epoch].size(), 6u);
+    for (size_t step = 1; step < 6; ++step) EXPECT_EQ(counter->counts[epoch][step], counter->counts[epoch][0]) << epoch;
+  }
+  // Between two epochs: the test pass (indices made on the device, constants cached) and the next
+  // epoch's one upload.
+  EXPECT_EQ(counter->counts[1][0] - counter->counts[0][5], 1);
+  EXPECT_EQ(counter->counts[2][0] - counter->counts[1][5], 1);
+  // The seam counts: a single augmented make_batch with a new normalizer uploads the batch's crops
+  // and the normalizer's constants.
+  const int64_t before = data::detail::upload_count();
+  data::make_batch(data.train.images, torch::arange(4), data::Normalizer(data.mean, data.std), {}, {}, true);
+  EXPECT_EQ(data::detail::upload_count() - before, 2);
 }
 
 TEST(StepHookTest, ItsStateResumesBitwiseFromTheCheckpoint) {

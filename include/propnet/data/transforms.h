@@ -1,5 +1,6 @@
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include <torch/arg.h>
@@ -7,8 +8,11 @@
 
 namespace propnet::data {
 
+class EpochOrder;
+
 /// Per-channel normalization: (x - mean[c]) / std[c], with the constants on the 0-255 scale
 /// (spec §6, §8.2). Maps uint8 or float (B, C, H, W) to float32 (B, C, H, W) on x's device.
+/// The constants go to each device once, on first use (copies share them), not on every call.
 class Normalizer {
  public:
   Normalizer(std::vector<double> mean, std::vector<double> std);
@@ -20,8 +24,10 @@ class Normalizer {
   int64_t channels() const { return static_cast<int64_t>(mean_.size()); }
 
  private:
+  struct DeviceConstants;  // 1/std and -mean/std as (1, C, 1, 1) tensors, per device
   std::vector<double> mean_;
   std::vector<double> std_;
+  std::shared_ptr<DeviceConstants> constants_;
 };
 
 /// Options of the training augmentation (spec §6): pad, random crop of the input's size, flip.
@@ -56,15 +62,41 @@ torch::Tensor augment_batch(const torch::Tensor& x, const BatchKey& key, const A
 /// `train` and augmentation is enabled, augments them as `augment_batch` does. Returns float32
 /// (B, C, H, W) on the images' device; deterministic for a given `key`.
 ///
-/// Example (one training epoch):
-/// ```
-/// for (int64_t step = 0; step < order.batches_per_epoch(); ++step) {
-///   auto x = make_batch(train.images, batches[step], normalizer, {}, {seed, epoch, step}, true);
-///   auto y = train.labels.index_select(0, batches[step].to(train.labels.device()));
-/// }
-/// ```
+/// On a GPU each call uploads the batch's crop and flip parameters (and `indices`, if they are on
+/// the host); a training loop uses `EpochBatches`, which uploads an epoch's worth at once.
 torch::Tensor make_batch(const torch::Tensor& images, const torch::Tensor& indices, const Normalizer& normalizer,
                          const AugmentOptions& augment, const BatchKey& key, bool train);
+
+/// One epoch of training batches, ready on the training device: every batch's sample indices and
+/// crop/flip parameters, drawn on the host exactly as `make_batch` draws them and uploaded in one
+/// copy, so that building a batch copies nothing from the host and the host never waits for the
+/// device. The augmentation key is (the order's seed, `epoch`, step, the order's rank and world size).
+///
+/// Example (one training epoch):
+/// ```
+/// const EpochBatches batches(order, epoch, {}, train.images.device());
+/// for (int64_t step = 0; step < batches.size(); ++step) {
+///   auto x = batches.make(train.images, normalizer, step);
+///   auto y = train.labels.index_select(0, batches.indices(step));
+/// }
+/// ```
+class EpochBatches {
+ public:
+  EpochBatches(const EpochOrder& order, int64_t epoch, const AugmentOptions& augment, const torch::Device& device);
+
+  /// Batches in the epoch (`order.batches_per_epoch()`).
+  int64_t size() const { return static_cast<int64_t>(indices_.size()); }
+  /// The samples of batch `step`: int64 (B), on the device.
+  const torch::Tensor& indices(int64_t step) const;
+  /// The augmented, normalized batch `step` of `images` (on the device): bit for bit
+  /// `make_batch(images, indices(step), normalizer, augment, key of step, true)`.
+  torch::Tensor make(const torch::Tensor& images, const Normalizer& normalizer, int64_t step) const;
+
+ private:
+  AugmentOptions augment_;
+  std::vector<torch::Tensor> indices_;  // views of one device tensor
+  std::vector<torch::Tensor> params_;   // (3, B) views: crop offsets dy, dx and the flip
+};
 
 /// Throughput of `make_batch` on synthetic data (`propnet data --bench`).
 struct PipelineBenchOptions {
