@@ -10,6 +10,8 @@ namespace propnet::detail {
 bool cuda_compiled();
 /// One "name (sm_XY, N GiB)" per visible device; empty without a driver or device.
 std::vector<std::string> cuda_device_names();
+/// Makes device `index` the current CUDA device. No-op without CUDA.
+void cuda_set_device(int index);
 /// Waits for every queued kernel on device `index` (timing). No-op without CUDA.
 void cuda_synchronize(int index);
 /// Resets / reads the caching allocator's peak of allocated bytes on device `index` (0 without CUDA).

@@ -24,6 +24,8 @@ std::vector<std::string> cuda_device_names() {
   return names;
 }
 
+void cuda_set_device(int index) { c10::cuda::set_device(static_cast<c10::DeviceIndex>(index)); }
+
 void cuda_synchronize(int index) {
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
   c10::cuda::device_synchronize();

@@ -6,6 +6,8 @@ bool cuda_compiled() { return false; }
 
 std::vector<std::string> cuda_device_names() { return {}; }
 
+void cuda_set_device(int) {}
+
 void cuda_synchronize(int) {}
 
 void cuda_reset_peak_memory(int) {}

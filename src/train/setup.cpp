@@ -5,6 +5,8 @@
 
 #include <propnet/train/device.h>
 
+#include "../cuda/cuda_info.h"
+
 namespace propnet::train::detail {
 namespace {
 
@@ -21,8 +23,9 @@ std::vector<at::Tensor> prepared_parameters(Model& model, const c10::Device& dev
 
 }  // namespace
 
-CudnnFlagsScope::CudnnFlagsScope(const TrainSpec& spec, const c10::Device& device) : active_(device.is_cuda()) {
+CudaRunScope::CudaRunScope(const TrainSpec& spec, const c10::Device& device) : active_(device.is_cuda()) {
   if (!active_) return;
+  propnet::detail::cuda_set_device(device.has_index() ? device.index() : 0);
   auto& context = at::globalContext();
   benchmark_ = context.benchmarkCuDNN();
   deterministic_ = context.deterministicCuDNN();
@@ -30,7 +33,7 @@ CudnnFlagsScope::CudnnFlagsScope(const TrainSpec& spec, const c10::Device& devic
   context.setDeterministicCuDNN(spec.deterministic);
 }
 
-CudnnFlagsScope::~CudnnFlagsScope() {
+CudaRunScope::~CudaRunScope() {
   if (!active_) return;
   at::globalContext().setBenchmarkCuDNN(benchmark_);
   at::globalContext().setDeterministicCuDNN(deterministic_);
@@ -43,7 +46,7 @@ SGDOptions sgd_options(const TrainSpec& spec) {
 TrainingSetup::TrainingSetup(Model model, const TrainSpec& spec, const c10::Device& device)
     : spec_(spec),
       device_(device),
-      cudnn_(spec, device),
+      cuda_(spec, device),
       channels_last_(resolve_channels_last(spec.channels_last, device)),
       model_(std::move(model)),
       optimizer_(prepared_parameters(model_, device_, channels_last_), sgd_options(spec)) {}

@@ -12,14 +12,16 @@
 
 namespace propnet::train::detail {
 
-/// Sets cuDNN's benchmark and deterministic flags from the spec on CUDA devices, and restores the
-/// previous flags when it goes (they are process-wide).
-class CudnnFlagsScope {
+/// On CUDA devices: makes `device` the current device (code that uses the current one, such as a
+/// stream or handle lookup, then lands on the run's GPU rather than on GPU 0) and sets cuDNN's
+/// benchmark and deterministic flags from the spec; restores the previous flags when it goes
+/// (they are process-wide).
+class CudaRunScope {
  public:
-  CudnnFlagsScope(const TrainSpec& spec, const c10::Device& device);
-  ~CudnnFlagsScope();
-  CudnnFlagsScope(const CudnnFlagsScope&) = delete;
-  CudnnFlagsScope& operator=(const CudnnFlagsScope&) = delete;
+  CudaRunScope(const TrainSpec& spec, const c10::Device& device);
+  ~CudaRunScope();
+  CudaRunScope(const CudaRunScope&) = delete;
+  CudaRunScope& operator=(const CudaRunScope&) = delete;
 
  private:
   bool active_;
@@ -51,7 +53,7 @@ class TrainingSetup {
  private:
   TrainSpec spec_;
   c10::Device device_;
-  CudnnFlagsScope cudnn_;
+  CudaRunScope cuda_;
   bool channels_last_;
   Model model_;
   MultiTensorSGD optimizer_;

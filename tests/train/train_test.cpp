@@ -268,37 +268,94 @@ TEST(TrainerTest, CudaGraphsNeedCuda) {
               ::testing::ThrowsMessage<c10::ValueError>(HasSubstr("CUDA graphs need a CUDA device")));
 }
 
-// The CUDA graph path replays the eager step's kernels: same weights and metrics within float
-// tolerance, through warm-up, capture, two re-captures (lr drops) and ragged last batches.
-TEST(TrainerTest, CudaGraphRunMatchesTheEagerRun) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  data::Dataset data = toy_dataset(200, 100);  // 6 batches of 32 + one of 8; test batches of 64 + 36
+// The CUDA graph path replays the eager step's kernels: same weights and metrics through warm-up,
+// capture, two re-captures (lr drops) and ragged last batches, at each precision and layout, with
+// and without ghost BN (whose chunks the graph captures too). Skipped without a GPU.
+struct GraphCase {
+  Amp amp;
+  bool channels_last;
+  int64_t bn_batch;
+};
+
+std::string name_of(const GraphCase& c) {
+  return std::string(c.amp == Amp::kBf16 ? "Bf16" : "Fp32") + (c.channels_last ? "ChannelsLast" : "Nchw") +
+         (c.bn_batch ? "GhostBn" + std::to_string(c.bn_batch) : "");
+}
+
+void PrintTo(const GraphCase& c, std::ostream* os) { *os << name_of(c); }  // test names without a byte dump
+
+class CudaGraphTest : public ::testing::TestWithParam<GraphCase> {};
+
+data::Dataset on_cuda(data::Dataset data) {
   for (data::Split* split : {&data.train, &data.test}) {
     split->images = split->images.to(torch::kCUDA);
     split->labels = split->labels.to(torch::kCUDA);
   }
+  return data;
+}
+
+TEST_P(CudaGraphTest, CudaGraphRunMatchesTheEagerRun) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const GraphCase c = GetParam();
+  const data::Dataset data = on_cuda(toy_dataset(200, 100));  // 6 batches of 32 + one of 8; test batches of 64 + 36
   auto config = toy_config(3);  // 7 steps per epoch: the drops at steps 10, 15, 18 of 21 fall mid-epoch, and re-capture
   config.train.deterministic = true;  // the same cuDNN algorithms in both runs
+  config.train.amp = c.amp;
+  config.train.channels_last = c.channels_last;
+  config.train.bn_batch = c.bn_batch;
+  // With autocast's cache off in both, the captured casts are the eager ones: expected bitwise equal;
+  // the tolerance only keeps a one-ulp difference in bf16 from hiding what else the test reports.
+  const double rtol = c.amp == Amp::kBf16 ? 1e-3 : 1e-4, atol = c.amp == Amp::kBf16 ? 1e-4 : 1e-5;
   std::map<std::string, torch::Tensor> weights[2];
   std::vector<EpochMetrics> metrics[2];
   for (const bool graph : {false, true}) {
     config.train.cuda_graph = graph;
-    const SeedFiles files(test::scratch_dir(graph ? "graph" : "eager"));
+    const SeedFiles files(test::scratch_dir(name_of(c) + (graph ? "-graph" : "-eager")));
     const SeedResult r = train_seed(config, 0, data, torch::Device(torch::kCUDA, 0), files, {});
     ASSERT_EQ(r.status, SeedStatus::kDone) << r.message;
     metrics[graph] = r.metrics;
     weights[graph] = weights_of(config, files.model);
   }
+  int64_t bitwise = 0;
   for (const auto& [name, eager] : weights[0]) {
-    EXPECT_TRUE(torch::allclose(weights[1][name].to(torch::kCPU).to(torch::kDouble), eager.to(torch::kCPU).to(torch::kDouble), 1e-4, 1e-5))
-        << name;
+    const auto g = weights[1][name].to(torch::kCPU).to(torch::kDouble), e = eager.to(torch::kCPU).to(torch::kDouble);
+    bitwise += torch::equal(g, e);
+    EXPECT_TRUE(torch::allclose(g, e, rtol, atol)) << name << ": max |graph - eager| " << (g - e).abs().max().item<double>();
   }
+  RecordProperty("bitwise_equal_tensors", std::to_string(bitwise) + " of " + std::to_string(weights[0].size()));
   ASSERT_EQ(metrics[1].size(), metrics[0].size());
   for (size_t e = 0; e < metrics[0].size(); ++e) {
-    EXPECT_NEAR(metrics[1][e].train_loss, metrics[0][e].train_loss, 1e-4) << "epoch " << e + 1;
-    EXPECT_NEAR(metrics[1][e].test_loss, metrics[0][e].test_loss, 1e-4) << "epoch " << e + 1;
+    EXPECT_NEAR(metrics[1][e].train_loss, metrics[0][e].train_loss, 10 * atol + 1e-4) << "epoch " << e + 1;
+    EXPECT_NEAR(metrics[1][e].test_loss, metrics[0][e].test_loss, 10 * atol + 1e-4) << "epoch " << e + 1;
     EXPECT_NEAR(metrics[1][e].test_acc, metrics[0][e].test_acc, 1.0) << "epoch " << e + 1;  // at most one image
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(PrecisionLayoutGhostBn, CudaGraphTest,
+                         ::testing::Values(GraphCase{Amp::kOff, false, 0}, GraphCase{Amp::kOff, true, 0},
+                                           GraphCase{Amp::kBf16, false, 0}, GraphCase{Amp::kBf16, true, 0},
+                                           GraphCase{Amp::kBf16, true, 16}, GraphCase{Amp::kOff, false, 16}),
+                         [](const ::testing::TestParamInfo<GraphCase>& info) { return name_of(info.param); });
+
+// Stopped mid-epoch and resumed on the GPU: the parameters come back on the GPU beside their
+// gradients and momentum, and the run ends as the uninterrupted one does (deterministic cuDNN).
+TEST(TrainerTest, CudaInterruptedAndResumedRunMatchesTheStraightRun) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const data::Dataset data = on_cuda(toy_dataset());
+  auto config = toy_config(2);  // 6 steps per epoch
+  config.train.deterministic = true;
+  const torch::Device gpu(torch::kCUDA, 0);
+  const SeedFiles straight(test::scratch_dir("cuda-resume-straight") / "seed-0");
+  ASSERT_EQ(train_seed(config, 0, data, gpu, straight, {}).status, SeedStatus::kDone);
+  const SeedFiles resumed(test::scratch_dir("cuda-resume-resumed") / "seed-0");
+  int64_t steps = 0;
+  TrainerHooks hooks;
+  hooks.stop_requested = [&] { return ++steps == 8; };  // polled per step and per epoch: mid-epoch 2
+  ASSERT_EQ(train_seed(config, 0, data, gpu, resumed, hooks).status, SeedStatus::kStopped);
+  const SeedResult r = train_seed(config, 0, data, gpu, resumed, {});
+  ASSERT_EQ(r.status, SeedStatus::kDone) << r.message;
+  const auto a = weights_of(config, straight.model), b = weights_of(config, resumed.model);
+  for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::allclose(tensor, b.at(name), 1e-5, 1e-6)) << name;
 }
 
 TEST(TrainerTest, ModelFileLoadsInPythonUnderTheModuleTreeNames) {
