@@ -62,6 +62,12 @@ ExperimentConfig resolve_config(const cxxopts::ParseResult& flags, const FlagSel
 }
 
 void check_launch(const ExperimentConfig& config, const dist::LaunchEnv& launch) {
+  const std::optional<c10::Device>& device = config.train.device;
+  if (launch.distributed() && device && device->is_cuda() && device->has_index()) {
+    throw UsageError("train.device: expected \"cuda\" in a data-parallel run (got \"" + device->str() + "\" with " +
+                     std::to_string(launch.world_size) + " ranks, which would all use that one GPU); with \"cuda\" " +
+                     "each rank takes GPU LOCAL_RANK; pick GPUs with CUDA_VISIBLE_DEVICES");
+  }
   if (launch.distributed() && config.train.cuda_graph) {
     throw UsageError("train.cuda_graph: expected false in a data-parallel run (got true with " +
                      std::to_string(launch.world_size) + " ranks); the gradient all-reduce runs eagerly");

@@ -39,5 +39,7 @@ c10::intrusive_ptr<BackendBase> make_gloo_backend(const c10::intrusive_ptr<c10d:
 /// c10::ValueError in CPU builds.
 c10::intrusive_ptr<BackendBase> make_nccl_backend(const c10::intrusive_ptr<c10d::Store>& store, int rank, int world,
                                                   std::chrono::milliseconds timeout, int device_index);
+/// Shuts a NCCL backend down (communicators destroyed); never throws. A no-op in CPU builds.
+void shutdown_nccl_backend(BackendBase& backend) noexcept;
 
 }  // namespace propnet::dist

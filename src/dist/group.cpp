@@ -1,5 +1,6 @@
 #include <propnet/dist/group.h>
 
+#include <exception>
 #include <map>
 #include <utility>
 
@@ -26,7 +27,19 @@ Group::Group(std::unique_ptr<Impl> impl, int64_t rank, int64_t world_size, std::
       backend_name_(std::move(backend)),
       options_(options) {}
 
-Group::~Group() = default;
+Group::~Group() {
+  if (!impl_ || backend_name_ != "nccl") return;
+  // On a normal exit every rank gets here: meet once more so that no rank tears its communicators
+  // down while another still uses them. Leaving on an error, other ranks may be gone: no barrier.
+  if (std::uncaught_exceptions() == 0) {
+    try {
+      barrier();
+    } catch (...) {
+      // Already reported by the rank that failed.
+    }
+  }
+  shutdown_nccl_backend(*impl_->backend);
+}
 
 std::shared_ptr<Group> Group::create(const LaunchEnv& env, const c10::Device& device, GroupOptions options) {
   TORCH_CHECK_VALUE(env.world_size >= 1 && env.rank >= 0 && env.rank < env.world_size,

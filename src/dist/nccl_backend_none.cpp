@@ -12,4 +12,6 @@ c10::intrusive_ptr<BackendBase> make_nccl_backend(const c10::intrusive_ptr<c10d:
   TORCH_CHECK_VALUE(false, "dist: expected a CUDA build for NCCL (got a CPU-only build)");
 }
 
+void shutdown_nccl_backend(BackendBase&) noexcept {}
+
 }  // namespace propnet::dist

@@ -100,6 +100,9 @@ expect_usage_error train --net preresnet --depth 9 --dataset fashion-mnist | gre
 expect_usage_error train --dataset fashion-mnist | grep -q "\-\-net" || fail "missing net"
 expect_usage_error train --net preresnet --depth 8 --dataset fashion-mnist --device cuda:7 | grep -q "cuda" || fail "device"
 expect_usage_error train --net preresnet --depth 8 --dataset cifar10 | grep -q "data-dir" || fail "cifar without dir"
+RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=1 expect_usage_error train --net preresnet --depth 8 \
+  --dataset fashion-mnist --device cuda:0 | grep -q 'train.device: expected "cuda" in a data-parallel run' ||
+  fail "one GPU for every rank"
 expect_usage_error train --net preresnet --depth 8 --dataset fashion-mnist --channels-last=maybe |
   grep -q "expected on, off or auto" || fail "channels-last value"
 expect_usage_error "${run[@]}" --epochs 4 | grep -q "train.epochs" || fail "changed config in the same run folder"
