@@ -185,11 +185,14 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads or os.cpu_count())  # as propnet: every core by default
+    # propnet autotunes cuDNN unless --deterministic (trainer, bench); so must the baseline, or the
+    # ratio measures autotuning rather than C++ against Python.
+    torch.backends.cudnn.benchmark = args.device.startswith("cuda")
 
     result = {"tool": "pytorch", "mode": args.mode, "net": "preresnet", "depth": args.depth,
               "variant": args.variant, "batch_size": args.batch_size, "device": args.device,
               "amp": args.amp, "channels_last": args.channels_last, "threads": torch.get_num_threads(),
-              "torch_version": torch.__version__}
+              "torch_version": torch.__version__, "cudnn_benchmark": torch.backends.cudnn.benchmark}
     if args.mode == "step":
         times = bench_step(args)
         result["steps"] = len(times)
