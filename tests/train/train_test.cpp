@@ -224,7 +224,11 @@ TEST(TrainerTest, FilesWrittenOnAGpuResumeAndLoadOntoTheDeviceInUse) {
   }
   EXPECT_EQ(read_checkpoint_metrics(moved.checkpoint).size(), 1u);
   EXPECT_EQ(read_checkpoint_config(moved.checkpoint), read_checkpoint_config(straight.checkpoint));
-  ASSERT_EQ(train_seed(config, 0, data, torch::kCPU, moved, {}).status, SeedStatus::kDone);  // epoch 2
+  std::string message;  // a run that ignored the checkpoint would also end as the straight one does
+  TrainerHooks hooks;
+  hooks.on_message = [&](const std::string& m) { message += m; };
+  ASSERT_EQ(train_seed(config, 0, data, torch::kCPU, moved, hooks).status, SeedStatus::kDone);
+  EXPECT_THAT(message, HasSubstr("resuming seed 0 from epoch 2"));
   const auto a = weights_of(config, straight.model), b = weights_of(config, moved.model);
   for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << name;
 
@@ -352,8 +356,12 @@ TEST(TrainerTest, CudaInterruptedAndResumedRunMatchesTheStraightRun) {
   TrainerHooks hooks;
   hooks.stop_requested = [&] { return ++steps == 8; };  // polled per step and per epoch: mid-epoch 2
   ASSERT_EQ(train_seed(config, 0, data, gpu, resumed, hooks).status, SeedStatus::kStopped);
-  const SeedResult r = train_seed(config, 0, data, gpu, resumed, {});
+  std::string message;
+  TrainerHooks resume;
+  resume.on_message = [&](const std::string& m) { message += m; };
+  const SeedResult r = train_seed(config, 0, data, gpu, resumed, resume);
   ASSERT_EQ(r.status, SeedStatus::kDone) << r.message;
+  EXPECT_THAT(message, HasSubstr("resuming seed 0 from epoch 2"));
   const auto a = weights_of(config, straight.model), b = weights_of(config, resumed.model);
   for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::allclose(tensor, b.at(name), 1e-5, 1e-6)) << name;
 }
