@@ -9,7 +9,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <c10/util/Exception.h>
+#include <torch/types.h>
 #include <zlib.h>
 
 #include <propnet/data/cifar.h>

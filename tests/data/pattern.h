@@ -2,7 +2,7 @@
 // Synthetic images whose every pixel tells where it came from, for reader and pipeline tests.
 #include <cstdint>
 
-#include <torch/torch.h>
+#include <torch/types.h>
 
 namespace propnet::data {
 

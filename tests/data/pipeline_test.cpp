@@ -4,7 +4,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <c10/util/Exception.h>
+#include <torch/types.h>
 
 #include <propnet/data/epoch_order.h>
 #include <propnet/data/transforms.h>

@@ -1,22 +1,19 @@
 // Every network of the paper at every depth it uses: shapes, and the spec's parameter, conv and
 // ReLU counts (reproduction.md §2.1, §3.5, §4.1), measured by one forward pass.
 #include <gtest/gtest.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/serialize.h>
+#include <torch/types.h>
 
 #include <propnet/models/registry.h>
 #include <propnet/models/summary.h>
 #include "support.h"
+#include "models/spec_support.h"
 
 namespace propnet::models {
 namespace {
 
-NetworkSpec spec_of(const std::string& arch, int64_t depth, int64_t classes, const std::string& variant = "paired") {
-  NetworkSpec spec;
-  spec.arch = arch;
-  spec.depth = depth;
-  spec.num_classes = classes;
-  spec.variant = variant;
-  return spec;
-}
+using test::spec_of;
 
 struct Expected {
   std::string arch;

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <propnet/models/registry.h>
+#include "models/spec_support.h"
 
 namespace propnet::models {
 namespace {
@@ -10,12 +11,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
-NetworkSpec spec_of(const std::string& arch, int64_t depth) {
-  NetworkSpec spec;
-  spec.arch = arch;
-  spec.depth = depth;
-  return spec;
-}
+using test::spec_of;
 
 TEST(RegistryTest, ListsTheNetworksInTableOrder) {
   EXPECT_THAT(network_names(), ElementsAre("plain", "resnet", "preresnet", "preresnet-bottleneck", "dfn-mr"));

@@ -7,11 +7,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <c10/util/Exception.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <propnet/models/registry.h>
 #include <propnet/nn/op_counter.h>
 #include "support.h"
+#include "models/spec_support.h"
 
 namespace propnet::models {
 namespace {
@@ -22,13 +25,7 @@ using ::testing::ThrowsMessage;
 using ::testing::UnorderedElementsAreArray;
 using Names = std::vector<std::string>;
 
-NetworkSpec spec_of(const std::string& arch, int64_t depth, const std::string& variant = "paired") {
-  NetworkSpec spec;
-  spec.arch = arch;
-  spec.depth = depth;
-  spec.variant = variant;
-  return spec;
-}
+using test::spec_of;
 
 // Every `unit` prefix with every site: the expectation written out, independent of site_names().
 Names cross(const Names& units, const Names& sites) {

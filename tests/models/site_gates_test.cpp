@@ -2,7 +2,11 @@
 // of each ReLU, <dL/dy, relu(y) - y> (relu-search.md §3), checked analytically and by finite differences.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <c10/util/Exception.h>
+#include <torch/autograd.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <propnet/models/registry.h>
 #include <propnet/nn/op_counter.h>

@@ -3,6 +3,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <torch/autograd.h>
+#include <torch/types.h>
 
 #include <propnet/nn/batch_norm_relu.h>
 #include <propnet/nn/op_counter.h>

@@ -7,7 +7,14 @@
 
 #include <propnet/propnet.h>
 #include <propnet/train/trainer.h>
-#include <torch/torch.h>
+#include <c10/core/Device.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 namespace {
 

@@ -2,7 +2,9 @@
 // an inert site scored 0, and a stopped-and-resumed search equal to an uninterrupted one.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <c10/core/Device.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <propnet/models/registry.h>
 #include <propnet/search/gate_search.h>

@@ -2,7 +2,10 @@
 // the stage minimum hold, measurements leave weights and BN buffers alone, and it is deterministic.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <c10/core/Device.h>
+#include <c10/util/Exception.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <propnet/models/network.h>
 #include <propnet/search/greedy.h>

@@ -7,6 +7,7 @@
 
 #include <propnet/models/registry.h>
 #include <propnet/search/masks.h>
+#include "search/search_support.h"
 
 namespace propnet::search {
 namespace {
@@ -14,7 +15,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
-const std::vector<int64_t> kSixSites{1, 1, 2, 2, 3, 3};  // preresnet-8: 2 sites in each stage
+using fixtures::kSixSites;
 
 int64_t brute_force(const std::vector<int64_t>& stages, const MaskBudget& budget) {
   int64_t n = 0;

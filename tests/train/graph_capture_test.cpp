@@ -7,7 +7,9 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <c10/core/Device.h>
+#include <c10/util/Exception.h>
+#include <torch/types.h>
 
 #include "train/graph_capture.h"
 

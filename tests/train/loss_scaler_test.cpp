@@ -1,7 +1,8 @@
 // fp16's dynamic loss scaling with synthetic gradients: the same code the CUDA fp16 step runs.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <c10/util/Exception.h>
+#include <torch/types.h>
 
 #include "train/loss_scaler.h"
 

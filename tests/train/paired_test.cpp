@@ -2,7 +2,12 @@
 // augmentation, and the same validation images (held out of training, never test images).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <torch/torch.h>
+#include <c10/core/Device.h>
+#include <c10/util/Exception.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <propnet/models/network.h>
 #include <propnet/train/trainer.h>

@@ -1,6 +1,7 @@
 #pragma once
 // A learnable toy problem for trainer tests: each class has its own brightness pattern, plus noise.
-#include <torch/torch.h>
+#include <torch/types.h>
+#include <torch/utils.h>
 
 #include <propnet/data/dataset.h>
 

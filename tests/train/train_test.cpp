@@ -5,6 +5,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
+#include <torch/types.h>
 
 #include <propnet/config.h>
 #include <propnet/train/schedule.h>
