@@ -18,7 +18,7 @@
 namespace propnet::cli {
 namespace {
 
-constexpr const char* kDescription =
+constexpr const char* kBenchDescription =
     "Time full training steps (forward, loss, backward, SGD update) of a network on device-resident\n"
     "synthetic 32x32 data, with the same step `propnet train` runs, and report images/s (from the median\n"
     "step), step time p50/p90 and peak memory. --data-only times the input pipeline instead.\n"
@@ -87,7 +87,7 @@ int run_data_only(const cxxopts::ParseResult& flags, int64_t batch_size, const c
 
 int bench_command(int argc, char** argv) {
   return run_reporting_errors("bench", [&] {
-    cxxopts::Options options("propnet bench", kDescription);
+    cxxopts::Options options("propnet bench", kBenchDescription);
     add_config_flags(options, bench_flags());
     options.add_options("Benchmark")
         ("steps", "timed steps", cxxopts::value<int64_t>()->default_value("20"))

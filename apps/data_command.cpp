@@ -19,7 +19,7 @@
 namespace propnet::cli {
 namespace {
 
-constexpr const char* kDescription =
+constexpr const char* kDataDescription =
     "Check a data set: images, shape, class counts, per-channel mean and std of the raw 0-255 pixels and the class\n"
     "names of the training and test splits. Data sets: cifar10 and cifar100 (the official binary versions; pass the\n"
     "extracted folder or its parent; get them with scripts/download_cifar.sh) and fashion-mnist (IDX files, .gz or\n"
@@ -83,7 +83,7 @@ int run_bench(const cxxopts::ParseResult& flags) {
 
 int data_command(int argc, char** argv) {
   return run_reporting_errors("data", [&] {
-    cxxopts::Options options("propnet data", kDescription);
+    cxxopts::Options options("propnet data", kDataDescription);
     options.add_options()
         ("dataset", "cifar10, cifar100 or fashion-mnist", cxxopts::value<std::string>())
         ("data-dir", "folder of the data set (default for fashion-mnist: /usr/share/datasets/fashion-mnist)",

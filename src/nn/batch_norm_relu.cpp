@@ -23,8 +23,8 @@
 namespace propnet {
 namespace {
 
-using detail::bn_relu::BackwardArgs;
-using detail::bn_relu::relu_floor;
+using detail::bn_relu_kernels::BackwardArgs;
+using detail::bn_relu_kernels::relu_floor;
 
 bool fused_path_enabled() {
   static const bool enabled = [] {
@@ -40,9 +40,9 @@ bool is_nhwc(const at::Tensor& x) { return !x.is_contiguous() && x.is_contiguous
 /// x's per-channel batch mean, biased variance and inverse standard deviation.
 void batch_moments(const at::Tensor& x, double eps, float* mean, float* var, float* invstd) {
   if (is_nhwc(x)) {
-    detail::bn_relu::moments_nhwc(x, eps, mean, var, invstd);
+    detail::bn_relu_kernels::moments_nhwc(x, eps, mean, var, invstd);
   } else {
-    detail::bn_relu::moments_nchw(x, eps, mean, var, invstd);
+    detail::bn_relu_kernels::moments_nchw(x, eps, mean, var, invstd);
   }
 }
 
@@ -52,9 +52,9 @@ at::Tensor normalize(const at::Tensor& x, const at::Tensor& weight, const at::Te
   const float *w = weight.data_ptr<float>(), *b = bias.data_ptr<float>(), *m = mean.data_ptr<float>(),
               *is = invstd.data_ptr<float>();
   if (is_nhwc(x)) {
-    detail::bn_relu::normalize_nhwc(x, w, b, m, is, relu_floor(relu), y);
+    detail::bn_relu_kernels::normalize_nhwc(x, w, b, m, is, relu_floor(relu), y);
   } else {
-    detail::bn_relu::normalize_nchw(x, w, b, m, is, relu_floor(relu), y);
+    detail::bn_relu_kernels::normalize_nchw(x, w, b, m, is, relu_floor(relu), y);
   }
   return y;
 }
@@ -72,9 +72,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> normalize_backward(const at::Tens
                           relu_floor(relu),         grad_x.data_ptr<float>(), grad_weight.data_ptr<float>(),
                           grad_bias.data_ptr<float>()};
   if (nhwc) {
-    detail::bn_relu::backward_nhwc(x, args);
+    detail::bn_relu_kernels::backward_nhwc(x, args);
   } else {
-    detail::bn_relu::backward_nchw(x, args);
+    detail::bn_relu_kernels::backward_nchw(x, args);
   }
   return {grad_x, grad_weight, grad_bias};
 }

@@ -11,7 +11,7 @@
 
 #include <ATen/core/Tensor.h>
 
-namespace propnet::detail::bn_relu {
+namespace propnet::detail::bn_relu_kernels {
 
 /// One channel's mean, biased variance and 1 / sqrt(variance + eps) from its sums of (x - shift) and
 /// (x - shift)^2 over `count` values.
@@ -59,4 +59,4 @@ void normalize_nhwc(const at::Tensor& x, const float* weight, const float* bias,
 void backward_nchw(const at::Tensor& x, const BackwardArgs& args);
 void backward_nhwc(const at::Tensor& x, const BackwardArgs& args);
 
-}  // namespace propnet::detail::bn_relu
+}  // namespace propnet::detail::bn_relu_kernels

@@ -4,7 +4,7 @@
 #include "bn_relu_kernels.h"
 #include "simd8.h"
 
-namespace propnet::detail::bn_relu {
+namespace propnet::detail::bn_relu_kernels {
 namespace {
 
 using simd::Float8;
@@ -142,4 +142,4 @@ void backward_nchw(const at::Tensor& x, const BackwardArgs& args) {
   at::parallel_for(0, p.channels, 1, [&](int64_t begin, int64_t end) { backward_channels(p, args, begin, end); });
 }
 
-}  // namespace propnet::detail::bn_relu
+}  // namespace propnet::detail::bn_relu_kernels

@@ -7,7 +7,7 @@
 #include "bn_relu_kernels.h"
 #include "simd8.h"
 
-namespace propnet::detail::bn_relu {
+namespace propnet::detail::bn_relu_kernels {
 namespace {
 
 using simd::Float8;
@@ -181,4 +181,4 @@ void backward_nhwc(const at::Tensor& x, const BackwardArgs& args) {
   });
 }
 
-}  // namespace propnet::detail::bn_relu
+}  // namespace propnet::detail::bn_relu_kernels

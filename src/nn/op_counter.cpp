@@ -15,7 +15,7 @@
 
 namespace propnet {
 namespace {
-thread_local CountingScope* active_scope = nullptr;
+thread_local CountingScope* active_counting_scope = nullptr;
 
 // The gate of a maskable site under an active GateScope, else an undefined tensor.
 at::Tensor gate_of(const detail::Site& site) {
@@ -27,7 +27,7 @@ at::Tensor gate_of(const detail::Site& site) {
 at::Tensor apply_gate(const at::Tensor& y, const at::Tensor& gate) { return y + gate * (at::relu(y) - y); }
 
 void record_site(const at::Tensor& x, const detail::Site& site, const at::Tensor& gate = {}) {
-  if (active_scope == nullptr) return;
+  if (active_counting_scope == nullptr) return;
   SiteEvent event;
   event.name = site.unit >= 0 ? std::to_string(site.unit) + "." + std::string(site.name) : std::string(site.name);
   event.owner = site.owner;
@@ -41,17 +41,17 @@ void record_site(const at::Tensor& x, const detail::Site& site, const at::Tensor
     event.channels = x.numel() / std::max<int64_t>(x.size(0), 1);
     event.height = event.width = 1;
   }
-  if (event.applied) ++active_scope->mutable_counts().relus;
-  active_scope->record(std::move(event));
+  if (event.applied) ++active_counting_scope->mutable_counts().relus;
+  active_counting_scope->record(std::move(event));
 }
 }  // namespace
 
-CountingScope::CountingScope() : previous_(active_scope) {
+CountingScope::CountingScope() : previous_(active_counting_scope) {
   TORCH_CHECK(previous_ == nullptr, "CountingScope: scopes do not nest");
-  active_scope = this;
+  active_counting_scope = this;
 }
 
-CountingScope::~CountingScope() { active_scope = previous_; }
+CountingScope::~CountingScope() { active_counting_scope = previous_; }
 
 void CountingScope::record(SiteEvent event) { sites_.push_back(std::move(event)); }
 void CountingScope::record(ConvEvent event) { convs_.push_back(std::move(event)); }
@@ -116,22 +116,22 @@ at::Tensor bn(torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x) { return batc
 
 at::Tensor conv(torch::nn::Conv2dImpl& conv, const at::Tensor& x) {
   at::Tensor y = conv.forward(x);
-  if (active_scope != nullptr) {
+  if (active_counting_scope != nullptr) {
     const auto& options = conv.options;
     const auto kernel = options.kernel_size();
     const int64_t per_output = (options.in_channels() / options.groups()) * kernel->at(0) * kernel->at(1);
-    OpCounts& counts = active_scope->mutable_counts();
+    OpCounts& counts = active_counting_scope->mutable_counts();
     ++counts.convs;
     counts.macs += per_output * (y.numel() / std::max<int64_t>(y.size(0), 1));
-    active_scope->record(ConvEvent{"", &conv, x.min().item<float>() >= 0});
+    active_counting_scope->record(ConvEvent{"", &conv, x.min().item<float>() >= 0});
   }
   return y;
 }
 
 at::Tensor linear(torch::nn::LinearImpl& linear, const at::Tensor& x) {
   at::Tensor y = linear.forward(x);
-  if (active_scope != nullptr) {
-    active_scope->mutable_counts().macs += linear.options.in_features() * linear.options.out_features();
+  if (active_counting_scope != nullptr) {
+    active_counting_scope->mutable_counts().macs += linear.options.in_features() * linear.options.out_features();
   }
   return y;
 }

@@ -4,7 +4,7 @@
 
 namespace propnet {
 namespace {
-thread_local const GateScope* active_scope = nullptr;
+thread_local const GateScope* active_gate_scope = nullptr;
 }  // namespace
 
 void SiteGates::add(const torch::nn::Module* owner, const std::string& name, int64_t index) {
@@ -21,17 +21,17 @@ int64_t SiteGates::find(const torch::nn::Module* owner, const std::string& name)
 }
 
 GateScope::GateScope(const SiteGates& gates, at::Tensor values)
-    : gates_(gates), values_(std::move(values)), previous_(active_scope) {
+    : gates_(gates), values_(std::move(values)), previous_(active_gate_scope) {
   TORCH_CHECK(previous_ == nullptr, "GateScope: scopes do not nest");
   TORCH_CHECK_VALUE(values_.defined() && values_.dim() == 1 && values_.size(0) == gates_.size(),
                     "GateScope: expected one gate value per site (", gates_.size(), "), got ",
                     values_.defined() ? values_.sizes() : at::IntArrayRef{});
-  active_scope = this;
+  active_gate_scope = this;
 }
 
-GateScope::~GateScope() { active_scope = previous_; }
+GateScope::~GateScope() { active_gate_scope = previous_; }
 
-const GateScope* GateScope::active() noexcept { return active_scope; }
+const GateScope* GateScope::active() noexcept { return active_gate_scope; }
 
 at::Tensor GateScope::gate(const torch::nn::Module* owner, std::string_view name, int64_t unit) const {
   const std::string local = unit >= 0 ? std::to_string(unit) + "." + std::string(name) : std::string(name);
