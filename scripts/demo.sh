@@ -14,7 +14,8 @@ subset="${SUBSET:-6000}"
 test_subset="${TEST_SUBSET:-2000}"
 out="${OUT:-$root/runs/demo}"
 
-build_dir=$("$root/scripts/build.sh" "$@" | tail -n 1)  # tests too: the same build serves scripts/test.sh
+# Only what the demo runs (library and CLI); scripts/test.sh later adds the tests to the same build.
+build_dir=$("$root/scripts/build.sh" --no-tests "$@" | tail -n 1)
 propnet="$build_dir/apps/propnet"
 
 for variant in paired proportional; do

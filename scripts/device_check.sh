@@ -73,11 +73,12 @@ unpack_sysroot() {
 torch_prefix() { "$python" -c 'import torch; print(torch.utils.cmake_prefix_path)'; }
 
 # configure BUILD [extra cmake args]: propnet against $python's LibTorch and the sysroot.
-configure() {
+configure() {  # unity batches of 8, not 32: 16 cores want more files than a 2-core machine
   local build=$1; shift
   command -v nvcc >/dev/null || export PATH="/usr/local/cuda/bin:$PATH"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DPROPNET_PYTHON="$(command -v "$python")" \
-    -DCMAKE_PREFIX_PATH="$(torch_prefix);$sysroot/usr;$sysroot" -DPROPNET_INSTALL=OFF "$@" > "$build.configure.log" 2>&1 \
+    -DCMAKE_PREFIX_PATH="$(torch_prefix);$sysroot/usr;$sysroot" -DPROPNET_INSTALL=OFF \
+    -DCMAKE_UNITY_BUILD_BATCH_SIZE=8 "$@" > "$build.configure.log" 2>&1 \
     || { tail -40 "$build.configure.log"; return 1; }
   grep -E "^-- propnet:" "$build.configure.log"
   # Where each carried dependency was found, for a log that explains a failure by itself.
