@@ -29,6 +29,7 @@ RuntimeInfo runtime_info() {
   info.cuda_compiled = detail::cuda_compiled();
   info.cuda_devices = detail::cuda_device_names();
   info.threads = at::get_num_threads();
+  info.cpu = cpu_features();
   info.git_revision = detail::git_revision();
   info.git_dirty = detail::git_dirty();
   return info;

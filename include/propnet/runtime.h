@@ -5,6 +5,30 @@
 
 namespace propnet {
 
+/// The CPU's model and the instruction-set features that decide how fast propnet's kernels and bf16 run on it.
+struct CpuFeatures {
+  std::string model;         ///< /proc/cpuinfo's "model name"; "" where it cannot be read.
+  bool avx2 = false;         ///< With `fma`: what the fused BN+ReLU kernels need.
+  bool fma = false;
+  bool avx512f = false;
+  bool avx512_bf16 = false;  ///< AVX512-BF16: bf16 dot products and conversions in hardware.
+  bool amx_bf16 = false;     ///< AMX-BF16: the tile units oneDNN runs bf16 convolutions on.
+  /// The features above that this CPU has, by their /proc/cpuinfo names ("avx2", "amx_bf16", ...).
+  std::vector<std::string> names() const;
+  /// True with AMX-BF16 or AVX512-BF16: bf16 convolutions then run on hardware made for them.
+  bool has_bf16_units() const { return amx_bf16 || avx512_bf16; }
+};
+
+/// The features of the first processor described in `cpuinfo`, text in /proc/cpuinfo's format.
+CpuFeatures parse_cpuinfo(const std::string& cpuinfo);
+
+/// This machine's CPU, read from /proc/cpuinfo once per process; all false where it cannot be read.
+const CpuFeatures& cpu_features();
+
+/// One line warning that bf16 on `cpu` has no hardware for it and will likely be much slower than
+/// fp32, naming the missing features; "" when the CPU has AMX-BF16 or AVX512-BF16.
+std::string bf16_cpu_warning(const CpuFeatures& cpu);
+
 /// What propnet was built against and what it can run on.
 struct RuntimeInfo {
   std::string propnet_version;
@@ -12,6 +36,7 @@ struct RuntimeInfo {
   bool cuda_compiled = false;           ///< LibTorch (and propnet's CUDA sources) built with CUDA.
   std::vector<std::string> cuda_devices;  ///< "NVIDIA H100 80GB HBM3 (sm_90, 79 GiB)", one per device.
   int64_t threads = 0;                  ///< Intra-op CPU threads LibTorch uses now.
+  CpuFeatures cpu;                      ///< cpu_features().
   /// The git commit propnet was built from (12 hex digits; "unknown" outside a git checkout), read
   /// at build time, and whether tracked files differed from it then.
   std::string git_revision;
