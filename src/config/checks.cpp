@@ -38,9 +38,9 @@ void check_train_rules(const TrainSpec& t, const Namer& where) {
     fail(where("train.nesterov"), "expected false when train.momentum is 0 (got true); Nesterov needs momentum > 0");
   }
   const bool cpu = t.device && t.device->is_cpu();
-  if (t.amp != Amp::kOff && cpu) {
-    fail(where("train.amp"), "expected \"off\" on train.device \"cpu\" (got ", quoted(to_string(t.amp)),
-         "); AMP needs a CUDA device");
+  if (t.amp == Amp::kFp16 && cpu) {
+    fail(where("train.amp"), "expected \"off\" or \"bf16\" on train.device \"cpu\" (got \"fp16\"); fp16 autocast "
+         "needs a CUDA device");
   }
   if (t.cuda_graph && cpu) {
     fail(where("train.cuda_graph"), "expected false on train.device \"cpu\" (got true); CUDA graphs need a CUDA device");

@@ -234,8 +234,8 @@ std::vector<Field> make_table() {
       device("train.device", MEMBER(train.device), "Where to train; auto = CUDA when available.")
           .flag("device", kTrainingFlags, "auto, cpu, cuda or cuda:N (default auto)")
           .run_invariant(),
-      choice("train.amp", MEMBER(train.amp), "Mixed precision, CUDA only.")
-          .flag("amp", kTrainingFlags, "CUDA mixed precision: off, bf16 or fp16 (loss-scaled)"),
+      choice("train.amp", MEMBER(train.amp), "Mixed precision: bf16 on CPU or CUDA, fp16 on CUDA.")
+          .flag("amp", kTrainingFlags, "mixed precision: off, bf16 (CPU or CUDA) or fp16 (CUDA, loss-scaled)"),
       bool_or_auto("train.channels_last", MEMBER(train.channels_last), "NHWC parameters and inputs; auto = the faster layout.")
           .flag("channels-last", kTrainingFlags,
                 "NHWC parameters and inputs: on (the bare flag), off, or auto (the default: on for the CPU where the "

@@ -9,8 +9,8 @@
 
 #include <propnet/choices.h>
 #include <propnet/train/device.h>
+#include <propnet/train/precision.h>
 
-#include "autocast.h"
 #include "loss_scaler.h"
 #include "gradient_sync.h"
 
@@ -18,8 +18,6 @@ namespace propnet::train::detail {
 namespace {
 
 namespace F = torch::nn::functional;
-
-bool uses_autocast(const TrainSpec& spec, const c10::Device& device) { return device.is_cuda() && spec.amp != Amp::kOff; }
 
 // Adds `scale` x `loss` and the batch's correct count to the device sums (no host sync).
 void accumulate(DeviceSums& sums, const at::Tensor& loss, double scale, const at::Tensor& logits,
@@ -36,8 +34,6 @@ Model Model::of(torch::nn::AnyModule any) {
   return {shared->ptr(), [shared](const at::Tensor& x) { return shared->forward(x); }};
 }
 
-c10::ScalarType amp_dtype(Amp amp) { return amp == Amp::kFp16 ? at::kHalf : at::kBFloat16; }
-
 DeviceSums::DeviceSums(const c10::Device& device)
     : loss_sum(at::full({}, 0.0, at::TensorOptions().device(device).dtype(at::kDouble))),
       correct(at::full({}, 0, at::TensorOptions().device(device).dtype(at::kLong))) {}
@@ -52,11 +48,11 @@ EagerTrainStep::EagerTrainStep(Model model, MultiTensorSGD& optimizer, const Tra
     : StepRunner(sums ? std::move(sums) : std::make_shared<DeviceSums>(device)),
       model_(std::move(model)),
       optimizer_(optimizer),
-      autocast_(uses_autocast(spec, device)),
-      amp_dtype_(amp_dtype(spec.amp)),
+      device_(device),
+      amp_(spec.amp),
       bn_batch_(spec.bn_batch),
       sync_(sync) {
-  if (autocast_ && spec.amp == Amp::kFp16) scaler_ = std::make_unique<LossScaler>();
+  if (uses_autocast(spec.amp, device) && spec.amp == Amp::kFp16) scaler_ = std::make_unique<LossScaler>();
 }
 
 EagerTrainStep::~EagerTrainStep() = default;
@@ -66,7 +62,7 @@ void EagerTrainStep::run(const at::Tensor& images, const at::Tensor& labels) {
   at::Tensor logits, loss;
   at::Tensor targets = labels;
   {
-    AutocastScope scope(autocast_, amp_dtype_);
+    AutocastScope autocast(device_, amp_);
     const int64_t n = images.size(0);
     if (bn_batch_ > 0 && n > bn_batch_) {
       // Ghost BN: chunk c takes images c, c+K, ...; logits and labels are concatenated in chunk order.
@@ -100,14 +96,14 @@ EagerEvalStep::EagerEvalStep(Model model, const TrainSpec& spec, const c10::Devi
                              std::shared_ptr<DeviceSums> sums)
     : StepRunner(sums ? std::move(sums) : std::make_shared<DeviceSums>(device)),
       model_(std::move(model)),
-      autocast_(uses_autocast(spec, device)),
-      amp_dtype_(amp_dtype(spec.amp)) {}
+      device_(device),
+      amp_(spec.amp) {}
 
 void EagerEvalStep::run(const at::Tensor& images, const at::Tensor& labels) {
   at::NoGradGuard no_grad;
   at::Tensor logits;
   {
-    AutocastScope scope(autocast_, amp_dtype_);
+    AutocastScope autocast(device_, amp_);
     logits = model_.forward(images).to(at::kFloat);
   }
   accumulate(*sums_, F::cross_entropy(logits, labels, F::CrossEntropyFuncOptions().reduction(torch::kSum)), 1.0,
@@ -125,8 +121,8 @@ void check_graph_spec(const TrainSpec& spec, const c10::Device& device) {
 
 std::unique_ptr<StepRunner> make_train_runner(Model model, MultiTensorSGD& optimizer, const TrainSpec& spec,
                                               const c10::Device& device, GradientSync* sync) {
-  TORCH_CHECK_VALUE(device.is_cuda() || spec.amp == Amp::kOff, "train.amp: \"", to_string(spec.amp),
-                    "\" needs a CUDA device (got device ", device.str(), "); use --amp off on CPU");
+  TORCH_CHECK_VALUE(device.is_cuda() || spec.amp != Amp::kFp16, "train.amp: expected \"off\" or \"bf16\" on device ",
+                    device.str(), " (got \"fp16\"); fp16 autocast needs a CUDA device");
   if (spec.cuda_graph) {
     TORCH_CHECK_VALUE(sync == nullptr, "train.cuda_graph: expected false in a data-parallel run (got true with ",
                       sync ? sync->group()->world_size() : 1, " ranks); the gradient all-reduce runs eagerly, "

@@ -66,8 +66,8 @@ class EagerTrainStep : public StepRunner {
  private:
   Model model_;
   MultiTensorSGD& optimizer_;
-  bool autocast_;
-  c10::ScalarType amp_dtype_;
+  c10::Device device_;
+  Amp amp_;  // autocast as precision.h's AutocastScope says
   int64_t bn_batch_;
   GradientSync* sync_;                  // data-parallel runs only
   std::unique_ptr<LossScaler> scaler_;  // fp16 only
@@ -83,12 +83,12 @@ class EagerEvalStep : public StepRunner {
 
  private:
   Model model_;
-  bool autocast_;
-  c10::ScalarType amp_dtype_;
+  c10::Device device_;
+  Amp amp_;
 };
 
 /// The runner `spec` asks for: a CUDA graph one when `spec.cuda_graph` (CUDA devices only), else eager.
-/// Throws c10::ValueError for combinations that cannot work (graphs on CPU or in a CPU-only build,
+/// Throws c10::ValueError for combinations that cannot work (fp16 or graphs on CPU, graphs in a CPU-only build,
 /// graphs with the host-synced fp16 loss scaler, graphs with a gradient all-reduce `sync`).
 std::unique_ptr<StepRunner> make_train_runner(Model model, MultiTensorSGD& optimizer, const TrainSpec& spec,
                                               const c10::Device& device, GradientSync* sync = nullptr);
@@ -99,8 +99,5 @@ std::unique_ptr<StepRunner> make_cuda_graph_train_runner(Model model, MultiTenso
                                                          const TrainSpec& spec, const c10::Device& device);
 std::unique_ptr<StepRunner> make_cuda_graph_eval_runner(Model model, const TrainSpec& spec,
                                                         const c10::Device& device);
-
-/// The autocast dtype of `amp` (kBf16 or kFp16).
-c10::ScalarType amp_dtype(Amp amp);
 
 }  // namespace propnet::train::detail

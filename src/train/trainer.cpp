@@ -149,6 +149,7 @@ SeedResult Trainer::run() {
   context.steps = steps;
   context.device = s.device;
   context.channels_last = channels_last;
+  context.amp = spec.amp;
   context.module = &module;
   context.forward = setup.model().forward;
   context.input = [&](const data::Split& split, const at::Tensor& indices) {

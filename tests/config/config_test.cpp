@@ -265,7 +265,9 @@ TEST(ConfigTest, OutOfRangeValuesSayWhatIsExpected) {
   expect_error(with_train(R"("device": "cuda:x")"), "train.device: expected");
   EXPECT_NO_THROW(parse(with_train(R"("device": "cuda:0")")));
   expect_error(with_train(R"("amp": "fp32")"), "train.amp: expected one of \"off\", \"bf16\", \"fp16\" (got \"fp32\")");
-  expect_error(with_train(R"("amp": "fp16", "device": "cpu")"), "train.amp: expected \"off\" on train.device \"cpu\"");
+  expect_error(with_train(R"("amp": "fp16", "device": "cpu")"),
+               "train.amp: expected \"off\" or \"bf16\" on train.device \"cpu\" (got \"fp16\")");
+  EXPECT_NO_THROW(parse(with_train(R"("amp": "bf16", "device": "cpu")")));
   expect_error(with_train(R"("threads": -1)"), "train.threads: expected an integer >= 0 (got -1)");
   expect_error(R"({"network": {"arch": "preresnet", "depth": 110}, "data": {"subset": -1}})",
                "data.subset: expected an integer >= 0 (got -1)");
@@ -403,8 +405,12 @@ TEST(ConfigTest, TrainSpecsFromLibraryCallersAreValidated) {
               ThrowsMessage<c10::ValueError>(HasSubstr("TrainSpec: train.milestones[0]: expected an epoch in [0, 10)")));
   spec = TrainSpec{};
   spec.device = c10::Device(c10::kCPU);
-  spec.amp = Amp::kBf16;
-  EXPECT_THAT([&] { validate(spec); }, ThrowsMessage<c10::ValueError>(HasSubstr("AMP needs a CUDA device")));
+  spec.amp = Amp::kFp16;
+  EXPECT_THAT([&] { validate(spec); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("train.amp: expected \"off\" or \"bf16\" on train.device \"cpu\" "
+                                                       "(got \"fp16\"); fp16 autocast needs a CUDA device")));
+  spec.amp = Amp::kBf16;  // bf16 autocasts on the CPU too
+  EXPECT_NO_THROW(validate(spec));
 }
 
 TEST(ConfigTest, ChoicesAreSpelledFromOneTable) {

@@ -169,6 +169,11 @@ TEST(ConfigSchemaTest, RunFolderComparisonSkipsKeysThatDoNotChangeResults) {
   b = a;
   b.network.relu_mask = "01";
   EXPECT_EQ(first_result_difference(a, b)->path, "network.variant");
+  b = a;  // a run started in fp32 and resumed in bf16 is another experiment
+  b.train.amp = Amp::kBf16;
+  ASSERT_TRUE(first_result_difference(a, b).has_value());
+  EXPECT_EQ(first_result_difference(a, b)->path, "train.amp");
+  EXPECT_EQ(first_result_difference(a, b)->now, "\"bf16\"");
 }
 
 }  // namespace

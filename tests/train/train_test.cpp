@@ -260,11 +260,11 @@ TEST(TrainerTest, DivergingSeedFailsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_FALSE(std::filesystem::exists(files.model));
 }
 
-TEST(TrainerTest, AmpNeedsCuda) {
+TEST(TrainerTest, Fp16NeedsCuda) {
   auto config = toy_config(1);
-  config.train.amp = Amp::kBf16;
+  config.train.amp = Amp::kFp16;
   EXPECT_THAT([&] { train_seed(config, 0, toy_dataset(64, 16), torch::kCPU, SeedFiles(test::scratch_dir("amp")), {}); },
-              ::testing::ThrowsMessage<c10::ValueError>(HasSubstr("needs a CUDA device")));
+              ::testing::ThrowsMessage<c10::ValueError>(HasSubstr("fp16 autocast needs a CUDA device")));
 }
 
 TEST(TrainerTest, CudaGraphsNeedCuda) {

@@ -20,6 +20,7 @@
 
 #include <propnet/atomic_file.h>
 #include <propnet/data/transforms.h>
+#include <propnet/train/precision.h>
 #include <propnet/train/trainer.h>
 #include "data/host_upload.h"
 #include "support.h"
@@ -233,6 +234,84 @@ TEST(StepHookTest, ItsStateResumesBitwiseFromTheCheckpoint) {
   EXPECT_TRUE(torch::equal(resumed->mean_, straight->mean_));
   EXPECT_EQ(resumed->grad_norm_, straight->grad_norm_);
   expect_bitwise_equal(state_of(*straight_net), state_of(*fresh));
+}
+
+// What a hook sees of the steps' precision: fp32 parameters and buffers after every step, and logits
+// in the autocast dtype inside AutocastScope(c.device, c.amp), fp32 outside it.
+class PrecisionProbe : public StepHook {
+ public:
+  explicit PrecisionProbe(data::Split batch) : batch_(std::move(batch)) {}
+  void after_step(const StepContext& c) override {
+    for (const auto& t : c.module->parameters()) fp32_state = fp32_state && t.scalar_type() == torch::kFloat;
+    for (const auto& t : c.module->buffers()) fp32_state = fp32_state && (!t.is_floating_point() || t.scalar_type() == torch::kFloat);
+    torch::NoGradGuard no_grad;
+    const torch::Tensor x = c.input(batch_, torch::arange(batch_.size()));
+    {
+      AutocastScope autocast(c.device, c.amp);
+      scoped_logits = c.forward(x).scalar_type();
+    }
+    plain_logits = c.forward(x).scalar_type();
+  }
+  bool fp32_state = true;
+  c10::ScalarType scoped_logits = c10::ScalarType::Undefined, plain_logits = c10::ScalarType::Undefined;
+
+ private:
+  data::Split batch_;
+};
+
+// bf16 on the CPU is PyTorch's CPU autocast: convolutions and linear layers in bf16, the weights, BN
+// statistics and the optimizer's momentum in fp32, and a loss that falls.
+TEST(PrecisionTest, Bf16OnTheCpuTrainsWithFp32WeightsAndOptimizerState) {
+  const data::Dataset data = toy_dataset();
+  const auto dir = test::scratch_dir("bf16-cpu") / "seed-0";
+  auto probe = std::make_shared<PrecisionProbe>(data.test.head(8));
+  TrainerOptions options = toy_options(4, dir);
+  options.spec.amp = Amp::kBf16;
+  options.hooks.step = probe;
+  torch::manual_seed(3);
+  TinyNet bf16;
+  const SeedResult result = Trainer(bf16, data, options).run();
+  ASSERT_EQ(result.status, SeedStatus::kDone) << result.message;
+  EXPECT_LT(result.metrics.back().train_loss, result.metrics.front().train_loss);
+  EXPECT_TRUE(probe->fp32_state);
+  EXPECT_EQ(probe->scoped_logits, torch::kBFloat16);
+  EXPECT_EQ(probe->plain_logits, torch::kFloat);  // the scope restores autocast's previous state
+
+  torch::serialize::InputArchive checkpoint, optimizer;
+  checkpoint.load_from(SeedFiles(dir).checkpoint.string());
+  checkpoint.read("optimizer", optimizer);
+  c10::IValue buffers;
+  optimizer.read("buffers", buffers);
+  ASSERT_GT(buffers.toInt(), 0);
+  for (int64_t i = 0; i < buffers.toInt(); ++i) {
+    torch::Tensor momentum;
+    optimizer.read("momentum_buffer." + std::to_string(i), momentum, /*is_buffer=*/true);
+    EXPECT_EQ(momentum.scalar_type(), torch::kFloat) << i;
+  }
+
+  torch::manual_seed(3);  // the same start in fp32 ends elsewhere: the steps did run in bf16
+  TinyNet fp32;
+  ASSERT_EQ(Trainer(fp32, data, toy_options(4)).run().status, SeedStatus::kDone);
+  EXPECT_FALSE(torch::equal(fp32->conv->weight, bf16->conv->weight));
+}
+
+TEST(PrecisionTest, Bf16RunInterruptedAndResumedOnTheCpuIsBitwiseIdentical) {
+  const data::Dataset data = toy_dataset();  // 6 steps of 32 per epoch
+  TrainerOptions options = toy_options(2, test::scratch_dir("bf16-straight") / "seed-0");
+  options.spec.amp = Amp::kBf16;
+  torch::manual_seed(4);
+  TinyNet straight;
+  torch::manual_seed(4);
+  TinyNet interrupted;
+  ASSERT_EQ(Trainer(straight, data, options).run().status, SeedStatus::kDone);
+  options.dir = test::scratch_dir("bf16-resumed") / "seed-0";
+  int64_t polls = 0;
+  options.hooks.stop_requested = [&] { return ++polls == 4; };  // after step 4 of epoch 1
+  ASSERT_EQ(Trainer(interrupted, data, options).run().status, SeedStatus::kStopped);
+  options.hooks.stop_requested = nullptr;
+  TinyNet fresh;  // a new process: everything comes from the checkpoint
+  ASSERT_EQ(Trainer(fresh, data, options).run().status, SeedStatus::kDone);
+  expect_bitwise_equal(state_of(*straight), state_of(*fresh));
 }
 
 void truncate(const std::filesystem::path& file, uintmax_t size) { std::filesystem::resize_file(file, size); }

@@ -44,6 +44,9 @@ struct StepContext {
   double lr = 0;            ///< The learning rate of this step (the schedule counts steps).
   c10::Device device = c10::kCPU;
   bool channels_last = false;  ///< The layout the module runs in; `input` applies it.
+  /// The precision the training steps run in: a hook's own passes run in AutocastScope(device, amp)
+  /// (propnet/train/precision.h) to see the network as the steps do.
+  Amp amp = Amp::kOff;
   /// The module being trained (in training mode; a hook that switches it must switch it back).
   torch::nn::Module* module = nullptr;
   /// The module's forward: (B, C, H, W) float input -> (B, classes) logits.
