@@ -13,6 +13,7 @@
 #include <torch/utils.h>
 
 #include <propnet/models/network_mask.h>
+#include <propnet/train/precision.h>
 
 #include "splitmix.h"
 
@@ -223,7 +224,12 @@ void GateSearch::score(const train::StepContext& context) {
     saved.push_back(b.detach().clone());
   }
   const at::Tensor g = net_->gates.detach().clone().set_requires_grad(true);
-  const at::Tensor loss = torch::nn::functional::cross_entropy(net_->forward_with(x, g), labels);
+  at::Tensor logits;
+  {
+    train::AutocastScope autocast(context.device, context.amp);  // the training steps' precision
+    logits = net_->forward_with(x, g);
+  }
+  const at::Tensor loss = torch::nn::functional::cross_entropy(logits.to(at::kFloat), labels);
   const at::Tensor gradient = torch::autograd::grad({loss}, {g})[0];
   // Equal on every rank up to the device's nondeterminism; the mean makes the bits, and so the masks, agree.
   if (options_.group && options_.group->world_size() > 1) options_.group->average_all({gradient});

@@ -1,11 +1,14 @@
 // The `gates` search inside the Trainer: budgets, hysteresis, validation steps that leave BN alone,
 // an inert site scored 0, and a stopped-and-resumed search equal to an uninterrupted one.
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <c10/core/Device.h>
 #include <torch/types.h>
 #include <torch/utils.h>
 
+#include <propnet/data/transforms.h>
 #include <propnet/models/registry.h>
 #include <propnet/search/gate_search.h>
 #include "support.h"
@@ -122,6 +125,34 @@ TEST(GateSearchTest, AnInertSiteScoresZeroAndGoesBeforeEveryHelpfulOne) {
   const ReluMask kept = select_mask(s.scores, kSixSites, {helpful, 0});
   EXPECT_FALSE(kept.keeps(2));
   for (size_t i = 0; i < s.scores.size(); ++i) EXPECT_EQ(kept.keeps(static_cast<int64_t>(i)), s.scores[i] > 0) << i;
+}
+
+// A score step runs in the training steps' precision (StepContext::amp): on the same network and
+// validation batch, bf16 scores differ from fp32 ones, and fp32 scores repeat bitwise.
+TEST(GateSearchTest, ScoreStepsRunInTheTrainingStepsPrecision) {
+  const data::Dataset data = data::hold_out_validation(train::toy_dataset(160, 32), 64);
+  const data::Normalizer normalizer(data.mean, data.std);
+  torch::manual_seed(0);
+  models::Network net(preresnet8());
+  GatedNetwork gated(net);
+  GateSearchOptions k = knobs(3, 2);
+  k.warmup_epochs = 2;  // score only, select nothing
+  k.beta = 0;           // the scores are the step's benefits
+  const auto scores_in = [&](Amp amp) {
+    GateSearch hook(gated, data.val, SearchSpace(site_stages(preresnet8())), k);
+    train::StepContext context;
+    context.steps = 1;
+    context.module = gated.ptr().get();
+    context.amp = amp;
+    context.input = [&](const data::Split& split, const at::Tensor& indices) {
+      return data::make_batch(split.images, indices, normalizer, {}, {}, /*train=*/false);
+    };
+    hook.after_step(context);
+    return hook.scores();
+  };
+  const std::vector<double> fp32 = scores_in(Amp::kOff), bf16 = scores_in(Amp::kBf16);
+  EXPECT_EQ(scores_in(Amp::kOff), fp32);
+  EXPECT_NE(bf16, fp32);
 }
 
 TEST(GateSearchTest, StoppedAndResumedSearchEqualsAnUninterruptedOne) {
