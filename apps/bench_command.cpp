@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "config_flags.h"
+#include "experiment_setup.h"
 
 namespace propnet::cli {
 namespace {
@@ -46,9 +47,20 @@ nlohmann::json to_json(const train::TrainBenchResult& r, const models::NetworkSp
           {"device", r.device},
           {"device_name", r.device_name},
           {"threads", r.threads},
+          {"cpu_model", cpu_features().model},        // the host's CPU, on any device: it feeds the steps
+          {"cpu_features", cpu_features().names()},   // avx2, fma, avx512f, avx512_bf16, amx_bf16
           {"host_allocator", tune_host_allocator().detail},
           {"fused_bn_relu", fused_batch_norm_relu_available()},  // on CPU float32 NCHW
           {"torch_version", r.torch_version}};
+}
+
+// " (AMD EPYC 7B13: avx2 fma)": the CPU and the features that decide its speed, fp32 and bf16.
+std::string cpu_description() {
+  const CpuFeatures& cpu = cpu_features();
+  std::string features;
+  for (const std::string& name : cpu.names()) features += " " + name;
+  return fmt::format(" ({}:{})", cpu.model.empty() ? "model unknown" : cpu.model,
+                     features.empty() ? " no AVX2" : features);
 }
 
 // The training flags bench takes; the others (epochs, lr, ...) do not change a step's time.
@@ -115,6 +127,7 @@ int bench_command(int argc, char** argv) {
     }
 
     require_network_flags(flags);
+    warn_about_cpu_precision(spec, device);
     const models::NetworkSpec& net = config.network;
     const auto bench_options =
         train::TrainBenchOptions().steps(flags["steps"].as<int64_t>()).warmup(flags["warmup"].as<int64_t>());
@@ -128,7 +141,7 @@ int bench_command(int argc, char** argv) {
           net.arch, net.depth, net.relu_mask.empty() ? net.variant : net.relu_mask, r.parameters, spec.batch_size,
           spec.amp == Amp::kOff ? "fp32" : to_string(spec.amp), r.channels_last ? ", channels_last" : "",
           spec.cuda_graph ? ", CUDA graph" : "", spec.deterministic ? ", deterministic" : "", r.device,
-          r.device_name.empty() ? "" : " (" + r.device_name + ")", r.threads, r.threads == 1 ? "" : "s", r.torch_version, r.images_per_s,
+          r.device_name.empty() ? cpu_description() : " (" + r.device_name + ")", r.threads, r.threads == 1 ? "" : "s", r.torch_version, r.images_per_s,
           r.step_ms_p50, r.step_ms_p90, bench_options.steps(), bench_options.warmup(), r.peak_mem_mb);
     }
     return kExitOk;

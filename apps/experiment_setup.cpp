@@ -4,9 +4,12 @@
 
 #include <propnet/choices.h>
 #include <propnet/models/network_mask.h>
+#include <propnet/runtime.h>
 #include <propnet/train/device.h>
+#include <propnet/train/precision.h>
 
 #include "cli.h"
+#include "log.h"
 
 namespace propnet::cli {
 
@@ -106,6 +109,11 @@ std::string device_notes(const ExperimentConfig& config, const c10::Device& devi
     notes += notes.empty() ? "channels_last" : ", channels_last";
   }
   return notes.empty() ? "" : " (" + notes + ")";
+}
+
+void warn_about_cpu_precision(const TrainSpec& spec, const c10::Device& device) {
+  if (!device.is_cpu() || !train::uses_autocast(spec.amp, device)) return;
+  if (const std::string warning = bf16_cpu_warning(cpu_features()); !warning.empty()) log::warn(warning);
 }
 
 }  // namespace propnet::cli

@@ -45,4 +45,8 @@ std::string shell_command(const std::string& command, int argc, char** argv);
 /// " (2 threads, channels_last)": what the device runs that changes speed, not results; "" if nothing.
 std::string device_notes(const ExperimentConfig& config, const c10::Device& device, int64_t threads);
 
+/// One warning line when `spec` runs bf16 on a CPU without bf16 units (it runs, likely much slower
+/// than fp32); nothing otherwise. train, search and bench call it once, before the work.
+void warn_about_cpu_precision(const TrainSpec& spec, const c10::Device& device);
+
 }  // namespace propnet::cli

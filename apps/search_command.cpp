@@ -78,6 +78,7 @@ int search_command(int argc, char** argv) {
     const c10::Device device = rank_device(train::resolve_device(config.train.device), config.train.device, launch);
     const int64_t threads = configure_threads(rank_threads(config.train.threads, device, launch));
     const bool rank0 = launch.rank == 0;
+    if (rank0 && needs_training(method)) warn_about_cpu_precision(config.train, device);
     ProgressReporter reporter(rank0 ? verbosity : Verbosity::kQuiet);  // other ranks: warnings and errors only
 
     // The budget is checked before any data is read or any rank connects.

@@ -68,6 +68,7 @@ int train_command(int argc, char** argv) {
     const int64_t threads = configure_threads(rank_threads(config.train.threads, device, launch));
     const std::shared_ptr<dist::Group> group = make_group(launch, device, timeout_s);
     const bool rank0 = launch.rank == 0;
+    if (rank0) warn_about_cpu_precision(config.train, device);
     const Verbosity shown = rank0 ? verbosity : Verbosity::kQuiet;  // other ranks: warnings and errors only
     const data::Dataset dataset = load_experiment_data(config, device);
 

@@ -8,8 +8,9 @@
 #   scripts/bench_vs_pytorch.sh --device cuda --modes "fp32 bf16 bf16-graph"
 #   scripts/bench_vs_pytorch.sh --epoch --depths 20 --subset 3200 # a training epoch on Fashion-MNIST:
 #                                                                 # `propnet train` vs a torchvision DataLoader script
-# Options: --build-dir DIR (default build), --python PY (default: the interpreter the build was
-# configured with, i.e. the same torch as the C++ build), --depths "20 110", --batch-size 64,
+# Options: --build-dir DIR (default build), --python PY (whose torch is the PyTorch side; default: the
+# interpreter the build was configured with, i.e. the same torch as the C++ build; e.g. --python
+# .venv/bin/python puts propnet on Debian's LibTorch beside PyPI's PyTorch), --depths "20 110", --batch-size 64,
 # --steps 20, --warmup 5, --repeats 3, --device cpu|cuda, --threads N,
 # --modes "fp32 fp32-cl bf16 bf16-cl bf16-graph fp32-graph" (propnet settings; PyTorch runs fp32 eager,
 # plus the same amp/channels_last without graph for comparison), --out DIR (JSON lines; default
@@ -31,7 +32,7 @@ out="$root/results/bench"
 epoch=0
 subset=3200
 workers=2
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --build-dir) build_dir="$2"; shift 2 ;;
@@ -139,8 +140,10 @@ def median(tool, depth, mode):
     return (statistics.median(v), len(v)) if v else (None, 0)
 first = rows[0]
 device = first.get("device_name") or first.get("device", "")
-print(f"\npreresnet, batch {first.get('batch_size')}, {device}; torch {first.get('torch_version', '')}; "
-      f"images/s = median over repeats of (batch / median step)" if rows[0]["mode"] != "epoch" else
+versions = lambda tool: ", ".join(sorted({r.get("torch_version", "?") for r in rows if r["tool"] == tool})) or "–"
+print(f"\npreresnet, batch {first.get('batch_size')}, {device}; propnet on LibTorch {versions('propnet')}, "
+      f"PyTorch {versions('pytorch')}; images/s = median over repeats of (batch / median step)"
+      if rows[0]["mode"] != "epoch" else
       f"\npreresnet, one training epoch on Fashion-MNIST ({first.get('images')} images, batch {first.get('batch_size')}): "
       "propnet train vs PyTorch + torchvision DataLoader; images/s of the training phase")
 def paired(depth, mode, base_mode):
@@ -164,6 +167,9 @@ for depth in sorted({r["depth"] for r in rows}):
         base_mode = "fp32" if mode != "epoch" else "epoch"
         print(f"| {depth} | {mode} | {fmt(p)} | {fmt(base)} | {ratio(p, base)} | {paired(depth, mode, base_mode)} "
               f"| {fmt(same)} | {ratio(p, same)} |")
+host = next((r for r in rows if r.get("cpu_model") is not None), None)
+if host:  # bf16 speed depends on the units (README: Performance)
+    print(f"CPU: {host['cpu_model'] or 'model unknown'} ({' '.join(host['cpu_features']) or 'no AVX2'})")
 cpu = next((r for r in rows if r["tool"] == "propnet" and "host_allocator" in r and r.get("device") == "cpu"), None)
 if cpu:  # what propnet does on the CPU that the PyTorch script does not (README: Performance)
     print(f"\npropnet on CPU: fused BN+ReLU {'on' if cpu.get('fused_bn_relu') else 'off'}; "

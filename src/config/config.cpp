@@ -210,7 +210,8 @@ std::string to_json(const ExperimentConfig& config, bool environment) {
     const RuntimeInfo info = runtime_info();
     root["environment"] = Json{{"propnet", info.propnet_version},  {"libtorch", info.torch_version},
                                {"cuda", info.cuda_compiled},       {"cuda_devices", info.cuda_devices},
-                               {"git_sha", info.git_revision},     {"git_dirty", info.git_dirty}};
+                               {"git_sha", info.git_revision},     {"git_dirty", info.git_dirty},
+                               {"cpu", info.cpu.model},            {"cpu_features", info.cpu.names()}};
   }
   std::ostringstream out;
   config_detail::write_pretty(out, root, 0);

@@ -11,7 +11,7 @@ import json, math, sys
 d = json.loads(sys.argv[1])
 for key in ["images_per_s", "step_ms_p50", "step_ms_p90", "peak_mem_mb", "device", "torch_version", "parameters",
             "batch_size", "steps", "amp", "channels_last", "cuda_graph", "threads", "host_allocator",
-            "fused_bn_relu"]:
+            "fused_bn_relu", "cpu_model", "cpu_features"]:
     assert key in d, key
 assert d["host_allocator"] == "malloc: mmap threshold 32 MiB, trim threshold 1 GiB", d
 cpu_flags = open("/proc/cpuinfo").read().split()
@@ -20,7 +20,24 @@ assert d["channels_last"] == d["fused_bn_relu"], d  # --channels-last's default,
 assert d["device"] == "cpu" and d["batch_size"] == 4 and d["steps"] == 3 and d["parameters"] == 75290, d
 assert d["step_ms_p90"] >= d["step_ms_p50"] > 0 and d["peak_mem_mb"] > 0, d
 assert math.isclose(d["images_per_s"], 4000 / d["step_ms_p50"], rel_tol=1e-9), d
+first = open("/proc/cpuinfo").read().split("\n\n")[0]  # the first processor, as propnet reads it
+flags = next(line.split(":", 1)[1].split() for line in first.splitlines() if line.startswith("flags"))
+assert d["cpu_features"] == [f for f in ["avx2", "fma", "avx512f", "avx512_bf16", "amx_bf16"] if f in flags], d
 PY
+
+# bf16 autocast on the CPU: it runs, reports its precision, and warns in one line where the CPU has no bf16 units.
+bf16_err=$(mktemp)
+bf16=$("$propnet" bench --net preresnet --depth 8 --batch-size 4 --steps 1 --warmup 0 --device cpu --amp bf16 --json \
+  2>"$bf16_err")
+python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["amp"] == "bf16" and d["images_per_s"] > 0, d' "$bf16"
+if sed '/^$/q' /proc/cpuinfo | grep -qwE "amx_bf16|avx512_bf16"; then
+  [ ! -s "$bf16_err" ] || fail "bf16 warned on a CPU with bf16 units: $(cat "$bf16_err")"
+else
+  grep -q "no AMX-BF16 and no AVX512-BF16" "$bf16_err" || fail "no bf16 warning on this CPU: $(cat "$bf16_err")"
+  [ "$(wc -l < "$bf16_err")" -eq 1 ] || fail "expected one warning line: $(cat "$bf16_err")"
+fi
+rm -f "$bf16_err"
+"$propnet" --version | grep -q "^CPU: " || fail "--version: no CPU line"
 
 # The CPU settings' switches, as bench --json and --version report them.
 allocator() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])["host_allocator"])' "$1"; }
@@ -55,7 +72,7 @@ expect_usage_error() {  # message args...: exit 2 and the message, one line, no 
   [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || fail "expected one line for '$*' (got: $err)"
 }
 expect_usage_error "CUDA graphs need a CUDA device" bench --net preresnet --depth 8 --device cpu --cuda-graph
-expect_usage_error "needs a CUDA device" bench --net preresnet --depth 8 --device cpu --amp bf16
+expect_usage_error "fp16 autocast needs a CUDA device" bench --net preresnet --depth 8 --device cpu --amp fp16
 expect_usage_error "--amp: expected off, bf16 or fp16" bench --net preresnet --depth 8 --amp fp8
 expect_usage_error "--channels-last: expected on, off or auto" bench --net preresnet --depth 8 --channels-last=yes
 expect_usage_error "depth must be 6n+2" bench --net preresnet --depth 9 --device cpu
