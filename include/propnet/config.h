@@ -57,6 +57,9 @@ struct TrainSpec {
   std::vector<int64_t> milestones;
   double lr_factor = 0.1;          ///< Multiplier applied at each milestone.
   int64_t eval_batch_size = 500;   ///< Batch size of the per-epoch test pass.
+  /// The test pass runs after every N-th epoch and always after the last; 0: after the last only. A
+  /// sweep that reads only the final accuracy saves the passes in between (training is unchanged).
+  int64_t test_every = 1;
   int64_t checkpoint_every = 1;    ///< Write checkpoint.pt every N epochs (and always at the end).
   int64_t log_every = 50;          ///< Steps between progress reads (each read syncs the device).
   /// The device to train on; unset ("auto" in JSON): CUDA when available, else the CPU.

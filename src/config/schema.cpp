@@ -228,6 +228,11 @@ std::vector<Field> make_table() {
                    "Explicit 0-based drop epochs; replace milestone_fractions when non-empty.", epochs),
       number("train.lr_factor", MEMBER(train.lr_factor), between(0, 1, true, false), "LR multiplier at each milestone."),
       integer("train.eval_batch_size", MEMBER(train.eval_batch_size), 1, "Batch of the per-epoch test pass."),
+      integer("train.test_every", MEMBER(train.test_every), 0,
+              "Test pass after every N-th epoch and always after the last; 0 = after the last only.")
+          .flag("test-every", kTrainingFlags,
+                "test pass after every N-th epoch and always after the last; 0 = the last only (default 1)")
+          .run_invariant(),
       integer("train.checkpoint_every", MEMBER(train.checkpoint_every), 1, "Write checkpoint.pt every N epochs.")
           .run_invariant(),
       integer("train.log_every", MEMBER(train.log_every), 1, "Steps between progress reads.").run_invariant(),

@@ -256,7 +256,9 @@ SeedResult Trainer::run() {
                 std::to_string(world) + " ranks");
     }
     const auto eval_start = Clock::now();
-    m.has_test = s.test.size() > 0;  // a search hands over no test split: it must never read it
+    // A search hands over no test split: it must never read it. train.test_every skips passes in between.
+    const bool test_epoch = epoch + 1 == spec.epochs || (spec.test_every > 0 && (epoch + 1) % spec.test_every == 0);
+    m.has_test = s.test.size() > 0 && test_epoch;
     if (m.has_test) {
       const EvalResult eval = detail::evaluate_with(setup.test_step(), module, s.test, s.normalizer,
                                                     spec.eval_batch_size, channels_last, group);

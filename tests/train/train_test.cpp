@@ -150,6 +150,33 @@ TEST(TrainerTest, TinyRunLowersTheLossAndWritesEveryFile) {
   EXPECT_DOUBLE_EQ(again.final_test_acc(), result.final_test_acc());
 }
 
+// train.test_every skips test passes, never the last one, and changes nothing of the training.
+TEST(TrainerTest, TestEveryNthEpochAndAlwaysTheLastTrainsTheSame) {
+  const data::Dataset data = toy_dataset();
+  auto config = toy_config(3);
+  const SeedFiles every(test::scratch_dir("test-every-1") / "seed-0");
+  const SeedResult all = train_seed(config, 0, data, torch::kCPU, every, {});
+  const auto tested = [](const SeedResult& r) {
+    std::vector<int64_t> epochs;
+    for (const EpochMetrics& m : r.metrics) {
+      if (m.has_test) epochs.push_back(m.epoch);
+    }
+    return epochs;
+  };
+  EXPECT_EQ(tested(all), (std::vector<int64_t>{1, 2, 3}));
+  for (const auto& [n, expected] : {std::pair<int64_t, std::vector<int64_t>>{2, {2, 3}}, {0, {3}}}) {
+    config.train.test_every = n;
+    const SeedFiles files(test::scratch_dir("test-every-" + std::to_string(n)) / "seed-0");
+    const SeedResult result = train_seed(config, 0, data, torch::kCPU, files, {});
+    ASSERT_EQ(result.status, SeedStatus::kDone);
+    EXPECT_EQ(tested(result), expected) << n;
+    EXPECT_DOUBLE_EQ(result.final_test_acc(), all.final_test_acc()) << n;
+    EXPECT_DOUBLE_EQ(result.metrics.back().train_loss, all.metrics.back().train_loss) << n;
+    const auto a = weights_of(config, every.model), b = weights_of(config, files.model);
+    for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << name;
+  }
+}
+
 TEST(TrainerTest, EvaluatingTheSavedModelMatchesTheLastEpoch) {
   const auto dir = test::scratch_dir("eval-saved");
   const data::Dataset data = toy_dataset();

@@ -14,7 +14,8 @@ struct EpochMetrics {
   double lr_start = 0;       ///< At the epoch's first step; written as "lr_start" where it differs from `lr`.
   double train_loss = 0;
   double train_acc = 0;      ///< Percent.
-  bool has_test = true;      ///< The test split was evaluated (a search has none: it never reads the test set).
+  bool has_test = true;      ///< The test split was evaluated (not by a search, which never reads the test set, nor
+                             ///< in the epochs train.test_every skips).
   double test_loss = 0;
   double test_acc = 0;       ///< Percent; the final epoch's is the reported result.
   bool has_val = false;      ///< A validation split was evaluated (data.val_split > 0).
