@@ -54,15 +54,6 @@ nlohmann::json to_json(const train::TrainBenchResult& r, const models::NetworkSp
           {"torch_version", r.torch_version}};
 }
 
-// " (AMD EPYC 7B13: avx2 fma)": the CPU and the features that decide its speed, fp32 and bf16.
-std::string cpu_description() {
-  const CpuFeatures& cpu = cpu_features();
-  std::string features;
-  for (const std::string& name : cpu.names()) features += " " + name;
-  return fmt::format(" ({}:{})", cpu.model.empty() ? "model unknown" : cpu.model,
-                     features.empty() ? " no AVX2" : features);
-}
-
 // The training flags bench takes; the others (epochs, lr, ...) do not change a step's time.
 FlagSelection bench_flags() {
   FlagSelection selection = network_flags();
@@ -141,7 +132,7 @@ int bench_command(int argc, char** argv) {
           net.arch, net.depth, net.relu_mask.empty() ? net.variant : net.relu_mask, r.parameters, spec.batch_size,
           spec.amp == Amp::kOff ? "fp32" : to_string(spec.amp), r.channels_last ? ", channels_last" : "",
           spec.cuda_graph ? ", CUDA graph" : "", spec.deterministic ? ", deterministic" : "", r.device,
-          r.device_name.empty() ? cpu_description() : " (" + r.device_name + ")", r.threads, r.threads == 1 ? "" : "s", r.torch_version, r.images_per_s,
+          r.device_name.empty() ? " (" + cpu_features().summary() + ")" : " (" + r.device_name + ")", r.threads, r.threads == 1 ? "" : "s", r.torch_version, r.images_per_s,
           r.step_ms_p50, r.step_ms_p90, bench_options.steps(), bench_options.warmup(), r.peak_mem_mb);
     }
     return kExitOk;

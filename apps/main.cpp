@@ -45,10 +45,8 @@ void print_version() {
             << ")\nLibTorch " << info.torch_version
             << (info.cuda_compiled ? " (CUDA)" : " (CPU only)") << "\n";
   for (const auto& device : info.cuda_devices) std::cout << "cuda device: " << device << "\n";
-  std::string features;
-  for (const auto& name : info.cpu.names()) features += (features.empty() ? "" : " ") + name;
-  std::cout << "CPU: " << (info.cpu.model.empty() ? "model unknown" : info.cpu.model) << " ("
-            << (features.empty() ? "no AVX2" : features) << "; bf16 " << (info.cpu.has_bf16_units() ? "in hardware" : "in software: --amp bf16 is slow here") << ")\n";
+  std::cout << "CPU: " << info.cpu.summary() << ", bf16 "
+            << (info.cpu.has_bf16_units() ? "in hardware" : "in software (--amp bf16 is slow here)") << "\n";
   std::cout << "CPU threads: " << info.threads << "\n";
   std::cout << "fused CPU BN+ReLU: "
             << (propnet::fused_batch_norm_relu_available() ? "on (AVX2)" : "off (needs AVX2/FMA; PROPNET_FUSED_BN_RELU=0 turns it off)")

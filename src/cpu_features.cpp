@@ -20,16 +20,25 @@ std::string value_of(const std::string& line, const std::string& key) {
   return start == std::string::npos ? "" : line.substr(start);
 }
 
+// Each feature's /proc/cpuinfo flag and member, in the order names() lists them.
+const std::pair<const char*, bool CpuFeatures::*> kFeatures[] = {
+    {"avx2", &CpuFeatures::avx2},           {"fma", &CpuFeatures::fma},          {"avx512f", &CpuFeatures::avx512f},
+    {"avx512_bf16", &CpuFeatures::avx512_bf16}, {"amx_bf16", &CpuFeatures::amx_bf16}};
+
 }  // namespace
 
 std::vector<std::string> CpuFeatures::names() const {
   std::vector<std::string> out;
-  const std::pair<const char*, bool> all[] = {{"avx2", avx2},           {"fma", fma},          {"avx512f", avx512f},
-                                              {"avx512_bf16", avx512_bf16}, {"amx_bf16", amx_bf16}};
-  for (const auto& [name, has] : all) {
-    if (has) out.emplace_back(name);
+  for (const auto& [name, member] : kFeatures) {
+    if (this->*member) out.emplace_back(name);
   }
   return out;
+}
+
+std::string CpuFeatures::summary() const {
+  std::string features;
+  for (const std::string& name : names()) features += (features.empty() ? "" : " ") + name;
+  return (model.empty() ? std::string("model unknown") : model) + " (" + (features.empty() ? "no AVX2" : features) + ")";
 }
 
 CpuFeatures parse_cpuinfo(const std::string& cpuinfo) {
@@ -47,11 +56,7 @@ CpuFeatures parse_cpuinfo(const std::string& cpuinfo) {
       have_flags = true;
       std::istringstream words(flags);
       const std::set<std::string> has{std::istream_iterator<std::string>(words), std::istream_iterator<std::string>()};
-      cpu.avx2 = has.count("avx2") > 0;
-      cpu.fma = has.count("fma") > 0;
-      cpu.avx512f = has.count("avx512f") > 0;
-      cpu.avx512_bf16 = has.count("avx512_bf16") > 0;
-      cpu.amx_bf16 = has.count("amx_bf16") > 0;
+      for (const auto& [name, member] : kFeatures) cpu.*member = has.count(name) > 0;
     }
   }
   return cpu;

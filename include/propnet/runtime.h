@@ -15,6 +15,8 @@ struct CpuFeatures {
   bool amx_bf16 = false;     ///< AMX-BF16: the tile units oneDNN runs bf16 convolutions on.
   /// The features above that this CPU has, by their /proc/cpuinfo names ("avx2", "amx_bf16", ...).
   std::vector<std::string> names() const;
+  /// "AMD EPYC 7B13 (avx2 fma)": the model ("model unknown") and names() ("no AVX2" when none).
+  std::string summary() const;
   /// True with AMX-BF16 or AVX512-BF16: bf16 convolutions then run on hardware made for them.
   bool has_bf16_units() const { return amx_bf16 || avx512_bf16; }
 };

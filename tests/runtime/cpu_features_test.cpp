@@ -32,6 +32,8 @@ TEST(CpuFeaturesTest, ReadsTheModelAndTheFeaturesOfTheFirstProcessor) {
   EXPECT_EQ(epyc.model, "AMD EPYC 7B13");
   EXPECT_THAT(epyc.names(), ElementsAre("avx2", "fma"));
   EXPECT_FALSE(epyc.has_bf16_units());
+  EXPECT_EQ(epyc.summary(), "AMD EPYC 7B13 (avx2 fma)");
+  EXPECT_EQ(CpuFeatures{}.summary(), "model unknown (no AVX2)");
 
   // Only AVX512-BF16 (Cooper Lake, Zen 4) is hardware for bf16 too.
   EXPECT_TRUE(parse_cpuinfo("model name : Zen 4\nflags : avx2 avx512f avx512_bf16\n").has_bf16_units());
