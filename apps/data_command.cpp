@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <propnet/choices.h>
 #include <propnet/data/dataset.h>
 #include <propnet/data/transforms.h>
 #include <propnet/runtime.h>
@@ -79,6 +80,39 @@ int run_bench(const cxxopts::ParseResult& flags) {
   return kExitOk;
 }
 
+// The data-set table (data::dataset_facts) as text or JSON: the toolkit (scripts/lab) reads the JSON, so no
+// script restates a data set's size or classes.
+int list_datasets(bool json) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const data::DatasetFacts& f : data::dataset_facts()) {
+    rows.push_back({{"name", to_string(f.kind)},
+                    {"title", f.title},
+                    {"classes", f.classes},
+                    {"coarse_classes", f.coarse_classes},
+                    {"channels", f.channels},
+                    {"image_size", f.image_size},
+                    {"train_images", f.train_images},
+                    {"test_images", f.test_images},
+                    {"default_dir", f.default_dir}});
+  }
+  if (json) {
+    std::cout << rows.dump() << "\n";
+    return kExitOk;
+  }
+  std::cout << fmt::format("{:<14} {:<14} {:>7} {:>8} {:>6} {:>7} {:>6}  {}\n", "name", "title", "classes", "channels",
+                           "size", "train", "test", "default folder");
+  for (const auto& r : rows) {
+    const int64_t coarse = r["coarse_classes"].get<int64_t>();
+    std::cout << fmt::format("{:<14} {:<14} {:>7} {:>8} {:>6} {:>7} {:>6}  {}\n", r["name"].get<std::string>(),
+                             r["title"].get<std::string>(),
+                             std::to_string(r["classes"].get<int64_t>()) + (coarse ? "/" + std::to_string(coarse) : ""),
+                             r["channels"].get<int64_t>(), r["image_size"].get<int64_t>(),
+                             r["train_images"].get<int64_t>(), r["test_images"].get<int64_t>(),
+                             r["default_dir"].get<std::string>().empty() ? "-" : r["default_dir"].get<std::string>());
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int data_command(int argc, char** argv) {
@@ -90,6 +124,7 @@ int data_command(int argc, char** argv) {
          cxxopts::value<std::string>())
         ("coarse", "cifar100: the 20 coarse labels instead of the 100 fine ones")
         ("json", "print one JSON object instead of text")
+        ("list", "list the data sets propnet reads: classes, channels, image size, split sizes, default folder")
         ("bench", "time the input pipeline on synthetic data instead (no files needed)")
         ("batch-size", "--bench: images per batch", cxxopts::value<int64_t>()->default_value("64"))
         ("steps", "--bench: batches timed", cxxopts::value<int64_t>()->default_value("500"))
@@ -101,10 +136,14 @@ int data_command(int argc, char** argv) {
     if (flags.count("help")) {
       std::cout << options.help()
                 << "\nExamples:\n  propnet data --dataset cifar10 --data-dir data/cifar-10-batches-bin\n"
-                   "  propnet data --dataset fashion-mnist --json\n  propnet data --bench --batch-size 64 --steps 1000\n";
+                   "  propnet data --dataset fashion-mnist --json\n  propnet data --list --json\n  propnet data --bench --batch-size 64 --steps 1000\n";
       return kExitOk;
     }
     if (!flags.unmatched().empty()) throw UsageError("unexpected argument \"" + flags.unmatched().front() + "\"");
+    if (flags.count("list")) {
+      if (flags.count("dataset") || flags.count("bench")) throw UsageError("--list lists every data set; drop --dataset and --bench");
+      return list_datasets(flags.count("json") > 0);
+    }
     if (flags.count("bench")) {
       if (flags.count("dataset")) throw UsageError("--bench uses synthetic data; drop --dataset");
       return run_bench(flags);

@@ -1,5 +1,7 @@
 #include "experiment_setup.h"
 
+#include <iostream>
+
 #include <c10/util/Exception.h>
 
 #include <propnet/choices.h>
@@ -19,7 +21,9 @@ void add_run_flags(cxxopts::Options& options, const FlagSelection& selection, co
       ("config", config_help, cxxopts::value<std::string>())
       ("set", "override a config key: --set " + set_example + " (repeatable)", cxxopts::value<std::vector<std::string>>())
       ("resume", "continue the run folder's seeds where they stopped (the default; skips finished seeds)")
-      ("restart", "discard the run folder's seeds instead of resuming them");
+      ("restart", "discard the run folder's seeds instead of resuming them")
+      ("print-config", "print the resolved config as JSON (seed lists expanded, \"name\" the run folder's) and "
+                       "exit; nothing is read or run");
   add_config_flags(options, selection);
   options.add_options(flag_groups::kTraining)
       ("dist-timeout", "data-parallel runs: seconds a rank waits for the others (rendezvous and every "
@@ -27,6 +31,13 @@ void add_run_flags(cxxopts::Options& options, const FlagSelection& selection, co
       ("q,quiet", "only warnings, errors and the result")
       ("v,verbose", "every progress reading as a log line")
       ("h,help", "show this help");
+}
+
+bool print_config_if_asked(const cxxopts::ParseResult& flags, ExperimentConfig config, const std::string& folder) {
+  if (!flags.count("print-config")) return false;
+  config.name = folder;
+  std::cout << to_json(config) << "\n";
+  return true;
 }
 
 void check_run_flags(const cxxopts::ParseResult& flags) {

@@ -21,6 +21,9 @@ void add_run_flags(cxxopts::Options& options, const FlagSelection& selection, co
                    const std::string& set_example);
 /// After parsing: UsageError for a stray argument or --resume with --restart.
 void check_run_flags(const cxxopts::ParseResult& flags);
+/// With --print-config: prints `config` as JSON with "name" set to `folder` (the run folder's name) and returns
+/// true, so the command exits before reading data; tools resolve seeds and folders this way.
+bool print_config_if_asked(const cxxopts::ParseResult& flags, ExperimentConfig config, const std::string& folder);
 /// -q / -v, else normal.
 Verbosity verbosity_of(const cxxopts::ParseResult& flags);
 /// --dist-timeout in seconds (default 600); UsageError unless > 0.

@@ -139,6 +139,31 @@ void print_summary(const models::NetworkSummary& s) {
             << fmt::format("forward     {} convs, {} ReLUs applied\n", s.convs, s.relus);
 }
 
+// The config schema (config_keys()) as text or JSON: its one home, which the toolkit (scripts/lab) and
+// configs/README.md's check read instead of restating defaults.
+void print_schema(bool json) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (const ConfigKey& key : config_keys()) {
+    nlohmann::json row{{"key", key.path}, {"type", key.type}, {"allowed", key.allowed}, {"doc", key.doc},
+                       {"changes_results", key.changes_results}};
+    row["default"] = key.default_json.empty() ? nlohmann::json() : nlohmann::json::parse(key.default_json);
+    row["required"] = key.default_json.empty() && key.type != "object";
+    row["flag"] = key.flag.name.empty() ? "" : "--" + key.flag.name;
+    rows.push_back(std::move(row));
+  }
+  if (json) {
+    std::cout << rows.dump() << "\n";
+    return;
+  }
+  for (const auto& r : rows) {
+    if (r["type"] == "object") continue;
+    std::cout << fmt::format("{:<28} {:<8} default {:<14} {}{}\n", r["key"].get<std::string>(),
+                             r["type"].get<std::string>(), r["required"].get<bool>() ? "(required)" : r["default"].dump(),
+                             r["doc"].get<std::string>(),
+                             r["flag"].get<std::string>().empty() ? "" : " [" + r["flag"].get<std::string>() + "]");
+  }
+}
+
 }  // namespace
 
 int info_command(int argc, char** argv) {
@@ -151,15 +176,21 @@ int info_command(int argc, char** argv) {
         ("json", "print one JSON object instead of text")
         ("sites", "also list every ReLU site instance (name, channels, size, ReLU elements, kept or not) and the per-stage conv:ReLU ratios")
         ("list", "list the networks, their ReLU sites, depth rules and named variants")
+        ("schema", "list every config key: type, default, allowed values, doc and flag (--json: for tools)")
         ("h,help", "show this help");
     const auto flags = options.parse(argc, argv);
     if (flags.count("help")) {
       std::cout << options.help({"", flag_groups::kNetwork, flag_groups::kSwitches}) << "\nExamples:\n  propnet info --net preresnet --depth 110 --variant proportional --json\n"
-                   "  propnet info --net preresnet --depth 20 --variant proportional --relu-drop 'stage3.*' --sites\n";
+                   "  propnet info --net preresnet --depth 20 --variant proportional --relu-drop 'stage3.*' --sites\n"
+                   "  propnet info --schema --json\n";
       return kExitOk;
     }
     if (flags.count("list")) {
       print_list();
+      return kExitOk;
+    }
+    if (flags.count("schema")) {
+      print_schema(flags.count("json") > 0);
       return kExitOk;
     }
     if (!flags.unmatched().empty()) throw UsageError("unexpected argument \"" + flags.unmatched().front() + "\"");

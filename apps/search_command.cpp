@@ -86,6 +86,7 @@ int search_command(int argc, char** argv) {
     runner.check_masks();
     const std::filesystem::path run_dir =
         std::filesystem::path(config.out) / search_folder_name(config, runner.budget());
+    if (print_config_if_asked(flags, config, run_dir.filename().string())) return kExitOk;
     runner.set_run_dir(run_dir);
     const std::shared_ptr<dist::Group> group = make_group(launch, device, timeout_s);
     runner.set_group(group);

@@ -61,6 +61,7 @@ int train_command(int argc, char** argv) {
     const Verbosity verbosity = verbosity_of(flags);
     ExperimentConfig config = resolve_config(flags, experiment_flags(), "train");
     config.search = {};  // the search section is propnet search's; a train run folder does not record it
+    if (print_config_if_asked(flags, config, run_name(config))) return kExitOk;
     const dist::LaunchEnv launch = dist::detect_launch();
     check_launch(config, launch);
     const double timeout_s = dist_timeout_of(flags);

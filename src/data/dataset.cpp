@@ -47,12 +47,29 @@ Dataset hold_out_validation(Dataset dataset, int64_t n) {
 
 std::vector<std::string> dataset_names() { return spelling_list<DatasetKind>(); }
 
-int64_t classes_of(DatasetKind kind, bool coarse_labels) {
-  if (kind == DatasetKind::kCifar100) return coarse_labels ? 20 : 100;
-  return 10;
+const std::vector<DatasetFacts>& dataset_facts() {
+  static const std::vector<DatasetFacts> table = {
+      {DatasetKind::kCifar10, "CIFAR-10", 10, 0, 3, 32, kCifarTrainRecords, kCifarRecordsPerBatch, ""},
+      {DatasetKind::kCifar100, "CIFAR-100", 100, 20, 3, 32, kCifarTrainRecords, kCifarRecordsPerBatch, ""},
+      {DatasetKind::kFashionMnist, "Fashion-MNIST", 10, 0, 1, kMnistPaddedSize, kMnistTrainImages, kMnistTestImages,
+       kFashionMnistDefaultDir},
+  };
+  return table;
 }
 
-int64_t channels_of(DatasetKind kind) { return kind == DatasetKind::kFashionMnist ? 1 : 3; }
+const DatasetFacts& facts_of(DatasetKind kind) {
+  for (const auto& facts : dataset_facts()) {
+    if (facts.kind == kind) return facts;
+  }
+  TORCH_CHECK(false, "facts_of: data set ", static_cast<int>(kind), " has no row in dataset_facts()");
+}
+
+int64_t classes_of(DatasetKind kind, bool coarse_labels) {
+  const DatasetFacts& facts = facts_of(kind);
+  return coarse_labels && facts.coarse_classes > 0 ? facts.coarse_classes : facts.classes;
+}
+
+int64_t channels_of(DatasetKind kind) { return facts_of(kind).channels; }
 
 namespace {
 DatasetKind kind_of(const std::string& name) {
@@ -63,7 +80,7 @@ DatasetKind kind_of(const std::string& name) {
 }
 }  // namespace
 
-std::string default_data_dir(DatasetKind kind) { return kind == DatasetKind::kFashionMnist ? kFashionMnistDefaultDir : ""; }
+std::string default_data_dir(DatasetKind kind) { return facts_of(kind).default_dir; }
 
 std::string default_data_dir(const std::string& name) {
   const auto kind = from_string<DatasetKind>(name);

@@ -63,4 +63,13 @@ expect_usage_error info --net nope --depth 110 | grep -q "expected one of" || fa
 expect_usage_error info --depth 110 | grep -q "\-\-net is required" || fail "missing --net"
 expect_usage_error info --net preresnet --depth 110 --shortcut C | grep -q "expected A or B" || fail "switch"
 expect_usage_error bogus | grep -q "unknown command" || fail "command"
+# --schema --json: every config key with its default as JSON (the toolkit reads defaults from here).
+"$propnet" info --schema --json | python3 -c '
+import json, sys
+keys = {k["key"]: k for k in json.load(sys.stdin)}
+assert keys["train.epochs"]["default"] == 400 and keys["train.epochs"]["flag"] == "--epochs", keys["train.epochs"]
+assert keys["train.milestone_fractions"]["default"] == [0.5, 0.75, 0.875], keys["train.milestone_fractions"]
+assert keys["network.arch"]["required"] and not keys["train.threads"]["changes_results"]
+' || fail "schema json"
+grep -q "^train.lr .*default 0.1 " <<< "$("$propnet" info --schema)" || fail "schema text"
 echo "cli.info: all checks passed"

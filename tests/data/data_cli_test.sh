@@ -38,8 +38,28 @@ run --bench --steps 5 --batch-size 16 --json
 check "bench exits 0" test $rc -eq 0
 check "bench reports images/s" grep -q '"images":80,.*"images_per_second"' "$tmp/out"
 
+# --list: the one table of data-set facts that scripts/lab reads.
+run --list --json
+check "list exits 0" test $rc -eq 0
+check "list names every data set" python3 -c '
+import json, sys
+rows = {r["name"]: r for r in json.load(open(sys.argv[1]))}
+assert sorted(rows) == ["cifar10", "cifar100", "fashion-mnist"], rows
+assert (rows["cifar100"]["classes"], rows["cifar100"]["coarse_classes"], rows["fashion-mnist"]["channels"]) == (100, 20, 1)
+' "$tmp/out"
+cp "$tmp/out" "$tmp/list.json"
+run --list --dataset cifar10
+check "list refuses --dataset" test $rc -eq 2
+
 if [[ -d /usr/share/datasets/fashion-mnist ]]; then
   run --dataset fashion-mnist --json
+  check "fashion-mnist: the table's split sizes, classes and image size are the files'" python3 -c '
+import json, sys
+facts = next(r for r in json.load(open(sys.argv[1])) if r["name"] == "fashion-mnist")
+data = json.load(open(sys.argv[2]))
+assert (data["train"]["images"], data["test"]["images"]) == (facts["train_images"], facts["test_images"]), (facts, data["train"]["images"])
+assert len(data["classes"]) == facts["classes"] and data["train"]["shape"] == [facts["channels"], facts["image_size"], facts["image_size"]]
+' "$tmp/list.json" "$tmp/out"
   check "fashion-mnist exits 0" test $rc -eq 0
   check "fashion-mnist counts" grep -q '"test":{"class_counts":\[1000,1000,1000,1000,1000,1000,1000,1000,1000,1000\],"images":10000' "$tmp/out"
   check "fashion-mnist shape" grep -q '"shape":\[1,32,32\]' "$tmp/out"

@@ -13,6 +13,12 @@ run=(train --net preresnet --depth 8 --variant proportional --dataset fashion-mn
      --epochs 3 --batch-size 32 --seeds 0,1 --out "$work/runs" --name quick --threads 2
      --set train.log_every=4)  # progress lines (and so the SIGINT below) come mid-epoch
 
+# 0. --print-config: the resolved config (seeds expanded, the folder's name), nothing run or written.
+"$propnet" train --net plain --depth 8 --dataset fashion-mnist --seeds 0-2,7 --out "$work/printed" --print-config |
+  python3 -c 'import json, sys; d = json.load(sys.stdin); assert d["seeds"] == [0, 1, 2, 7] and d["name"] == "plain-8-paired-fashion-mnist", d' ||
+  fail "--print-config"
+[ ! -e "$work/printed" ] || fail "--print-config wrote a run folder"
+
 # 1. Interrupt seed 0 in its first epoch, then resume with the same command.
 "$propnet" "${run[@]}" > "$work/first.out" 2> "$work/first.err" &
 pid=$!
