@@ -6,7 +6,7 @@ the way a PyTorch user writes it (nn.Module, in-place ReLUs, torch.optim.SGD, ea
     bench_pytorch.py epoch --depth 20 --subset 3200 [--workers 2]   # Fashion-MNIST, torchvision DataLoader
 
 Prints one JSON object with the keys of `propnet bench --json` (images_per_s, step_ms_p50, ...).
-Used by scripts/bench_vs_pytorch.sh; runs with whatever torch the interpreter has.
+Used by `scripts/lab bench`; runs with whatever torch the interpreter has.
 """
 import argparse
 import gzip

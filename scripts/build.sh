@@ -37,7 +37,8 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 
 # --- dependencies ---------------------------------------------------------------------------------
 packages=(cmake g++ ninja-build ccache libcxxopts-dev libspdlog-dev nlohmann-json3-dev libgtest-dev libgmock-dev
-          zlib1g-dev python3 python3-numpy python3-scipy python3-matplotlib dataset-fashion-mnist)
+          zlib1g-dev python3 python3-numpy python3-scipy python3-statsmodels python3-pandas python3-matplotlib
+          python3-pytest dataset-fashion-mnist)  # python3-*: the toolkit (scripts/lab) and its tests
 if [ "$torch" = apt ]; then packages+=(libtorch-dev libgloo-dev python3-torch python3-torchvision); else packages+=(python3-venv); fi
 if [ "$install" = 1 ]; then
   missing=()

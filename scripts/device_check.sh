@@ -8,7 +8,7 @@
 #   unpacks them with dpkg -x, builds propnet against python3's CUDA LibTorch, then, most valuable first:
 #   the CUDA tests; a graphed bf16 + channels_last Fashion-MNIST training (preresnet-110, 2 short epochs,
 #   lr drop and re-capture in epoch 2) beside its eager twin, both --deterministic, compared; the graphed
-#   run autotuned (its images/s against bench's); bench_vs_pytorch.sh at depths 20 and 110.
+#   run autotuned (its images/s against bench's); scripts/lab bench at depths 20 and 110.
 #   Every step has a time budget and runs even if an earlier one failed (unless it needs its output).
 #   Results, failures included: $OUT (or results/device): steps.tsv, device_check.log, JSON lines.
 # Here, without a GPU:   scripts/device_check.sh --offline-check [--python PY]
@@ -207,7 +207,7 @@ fi
 if [ -x "$propnet" ]; then
   modes="fp32 bf16 bf16-graph"
   [ "$device" = cpu ] && modes="fp32"
-  step bench 100 bash -c '"$0/scripts/bench_vs_pytorch.sh" --build-dir "$1" --python "$2" --device "$3" \
+  step bench 100 bash -c 'LAB_PYTHON="$2" "$0/scripts/lab" bench --build-dir "$1" --python "$2" --device "$3" \
     --depths "20 110" --modes "$4" --steps 30 --warmup 10 --repeats 1 --out "$5" | tee "$5/bench_table.md"' \
     "$root" "$build" "$python" "$device" "$modes" "$out"
 else

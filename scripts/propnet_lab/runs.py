@@ -1,0 +1,92 @@
+"""Reading what propnet wrote: run folders of `propnet train` and `propnet search`.
+
+A train run folder holds config.json (the resolved config), summary.json (every seed's status, written by
+propnet after each invocation) and seed-<s>/metrics.jsonl (one JSON object per epoch). A seed's status is
+summary.json's, never re-derived here: "done", "failed", "incomplete" or "unreadable". Committed records
+(results/**/record/) are run folders without checkpoints; their summary.json was written while the
+checkpoints existed, so their statuses stand.
+"""
+import dataclasses
+import json
+import os
+
+
+@dataclasses.dataclass
+class Seed:
+    seed: int
+    status: str                 # summary.json's: done, failed, incomplete, unreadable
+    metrics: list               # per-epoch dicts from metrics.jsonl, one per epoch (a resumed epoch: last wins)
+    final_test_acc: float = None  # summary.json's final_test_acc (None when no epoch finished)
+    epochs_completed: int = 0   # summary.json's (the checkpoint's count, not metrics.jsonl's lines)
+
+    @property
+    def done(self):
+        return self.status == "done"
+
+    @property
+    def train_seconds(self):
+        return sum(m.get("epoch_seconds", 0.0) for m in self.metrics)
+
+
+@dataclasses.dataclass
+class Run:
+    dir: str
+    config: dict                # config.json
+    seeds: list                 # [Seed], by seed number
+
+    def finals(self):
+        """seed -> final-epoch test accuracy of the finished seeds."""
+        return {s.seed: s.final_test_acc for s in self.seeds if s.done}
+
+    def seed(self, number):
+        return next((s for s in self.seeds if s.seed == number), None)
+
+
+def load_json(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def seed_dir(run_dir, seed):
+    """Where propnet keeps one seed of a run (train and search alike)."""
+    return os.path.join(run_dir, f"seed-{int(seed)}")
+
+
+def read_metrics(path):
+    """Per-epoch metrics of one seed (a resumed seed may repeat an epoch: the last line wins)."""
+    by_epoch = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    m = json.loads(line)
+                    by_epoch[int(m["epoch"])] = m
+    return [by_epoch[e] for e in sorted(by_epoch)]
+
+
+def read_run(run_dir):
+    """The run folder's config and seeds, or None when it holds no config.json yet. Seeds come from
+    summary.json (none before the first invocation has ended)."""
+    config_path = os.path.join(run_dir, "config.json")
+    if not os.path.exists(config_path):
+        return None
+    summary_path = os.path.join(run_dir, "summary.json")
+    listed = load_json(summary_path)["seeds"] if os.path.exists(summary_path) else []
+    seeds = []
+    for s in sorted(listed, key=lambda s: int(s["seed"])):
+        metrics = read_metrics(os.path.join(seed_dir(run_dir, s["seed"]), "metrics.jsonl"))
+        seeds.append(Seed(int(s["seed"]), s["status"], metrics, s.get("final_test_acc"),
+                          s.get("epochs_completed", len(metrics))))
+    return Run(run_dir, load_json(config_path), seeds)
+
+
+def seed_done(run_dir, seed):
+    """Whether summary.json of `run_dir` says `seed` is done: the runner's test for a finished train job."""
+    run = read_run(run_dir)
+    s = run.seed(seed) if run else None
+    return bool(s and s.done)
+
+
+def search_done(search_dir, seed):
+    """A search seed is done when its search.json exists (propnet search writes it last, atomically)."""
+    return os.path.exists(os.path.join(seed_dir(search_dir, seed), "search.json"))

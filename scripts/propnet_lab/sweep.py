@@ -1,0 +1,86 @@
+"""`scripts/lab sweep JOBS_FILE`: a list of (config, seed) training jobs through the job runner.
+
+JOBS_FILE: one job per line, "CONFIG SEED [propnet train args...]"; blank lines and '#' comments are skipped.
+Each job is `propnet train --config CONFIG --seeds SEED [args] [EXTRA]`; a job is done when its run folder's
+summary.json says that seed is done, so rerunning the same command skips finished jobs and resumes the others.
+"""
+import argparse
+import os
+import shlex
+
+from . import common, runner, runs
+from .cli import UsageError
+
+
+def register(sub, name, summary):
+    p = sub.add_parser(name, help=summary, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+                       usage="scripts/lab sweep JOBS_FILE [options] [-- EXTRA propnet train ARGS]")
+    p.add_argument("jobs_file", metavar="JOBS_FILE")
+    common.add_runner_options(p, jobs_flags=("--jobs", "-P", "--parallel"))
+    p.add_argument("--cpu", action="store_true", help="train on CPUs: job slot i runs on cores [i*K, (i+1)*K) "
+                                                      "(taskset) with --threads K")
+    p.add_argument("--cpus-per-job", type=common.count(1), metavar="K", help="with --cpu: cores per job "
+                                                                              "(default: all cores / jobs)")
+    p.add_argument("--state", default="sweep-state", metavar="DIR",
+                   help="the runner's state and one log per job (default sweep-state)")
+    p.set_defaults(run=run, takes_propnet_args=True)
+
+
+def read_jobs_file(path):
+    """[(line number, config, seed, args)]"""
+    if not os.path.isfile(path):
+        raise UsageError(f"no such jobs file \"{path}\"")
+    jobs = []
+    with open(path, encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            fields = shlex.split(line, comments=True)
+            if not fields:
+                continue
+            if len(fields) < 2 or not fields[1].isdigit():
+                raise UsageError(f"{path}:{number}: expected \"CONFIG SEED [args]\" with a seed >= 0 (got \"{line.strip()}\")")
+            jobs.append((number, fields[0], int(fields[1]), fields[2:]))
+    if not jobs:
+        raise UsageError(f"{path} holds no job")
+    return jobs
+
+
+def build_jobs(propnet, lines, extra):
+    jobs, resolved = [], {}
+    for index, (number, config, seed, args) in enumerate(lines):
+        argv = ["train", "--config", config, "--seeds", str(seed), *args, *extra]
+        key = tuple(argv[:3] + argv[5:])
+        if key not in resolved:  # one --print-config per distinct config and arguments
+            resolved[key] = propnet.resolve("train", argv[1:])
+        c = resolved[key]
+        run_dir = os.path.join(c["out"], c["name"])
+        stem = os.path.splitext(os.path.basename(config))[0]
+        jobs.append(runner.Job(key=f"{index:03d}-{stem}-seed{seed}", argv=[propnet.path, *argv],
+                               done=lambda d=run_dir, s=seed: runs.seed_done(d, s),
+                               label=f"job {index} ({config} seed {seed})", run_dir=run_dir, seed=seed,
+                               epochs=c["train"]["epochs"], config=c))
+    return jobs
+
+
+def run(args):
+    if args.cpus_per_job and not args.cpu:
+        raise UsageError("--cpus-per-job needs --cpu")
+    if args.cpu and args.gpus:
+        raise UsageError("--gpus and --cpu are exclusive")
+    propnet = common.propnet_of(args)
+    lines = read_jobs_file(args.jobs_file)
+    extra = list(args.extra)
+    if args.cpu and "--device" not in extra:
+        extra += ["--device", "cpu"]
+    jobs = build_jobs(propnet, lines, extra)
+    slots = common.slots_of(args, pin_cores=args.cpu, cores_per_job=args.cpus_per_job)
+    if args.dry_run:
+        runner.run(jobs, slots, dry_run=True, only=args.only)
+        if not args.no_estimate:
+            est = common.Estimate(propnet, args.rate)
+            seconds = [common.estimate.config_run_seconds(j.config, propnet.datasets(), est.images_per_s(j.config))
+                       for j in jobs if not j.done()]
+            common.print_estimate(est, seconds, len(slots), "jobs")
+        return 0
+    outcome = runner.run(jobs, slots, state_path=os.path.join(args.state, "lab-state.json"),
+                         log_dir=os.path.join(args.state, "logs"), only=args.only)
+    return common.exit_for(outcome, "job(s)", "rerun the same command")
