@@ -181,7 +181,7 @@ def main():
     parser.add_argument("--channels-last", action="store_true")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: every core)")
     parser.add_argument("--data-dir", default="/usr/share/datasets/fashion-mnist")
-    parser.add_argument("--subset", type=int, default=60000)
+    parser.add_argument("--subset", type=int, default=None, help="the first N training images (default: all)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads or os.cpu_count())  # as propnet: every core by default

@@ -61,31 +61,48 @@ def propnet_of(args, must_exist=True):
 
 
 class Estimate:
-    """Benchmarks each distinct network once (or takes --rate) and sums the jobs' seconds."""
+    """Benchmarks each distinct network once (or takes --rate) and prices runs and searches. The calibration,
+    measured on CPUs (estimate.CALIBRATION), applies to CPU benchmarks only; a --rate or a GPU benchmark is taken
+    as it is."""
 
     def __init__(self, propnet, rate=None, threads=1):
         self.propnet, self.rate, self.threads = propnet, rate, threads
-        self.rates = {}
+        self.rates = {}   # bench arguments -> (images/s, calibration)
         self.lines = []
 
-    def images_per_s(self, config):
+    def rate_of(self, config):
         if self.rate:
-            return self.rate
+            return self.rate, 1.0
         args = estimate.bench_args(config, self.threads)
         key = tuple(args)
         if key not in self.rates:
             d = self.propnet.bench(args)
-            self.rates[key] = d["images_per_s"]
+            on_cpu = str(d["device"]).startswith("cpu")
+            self.rates[key] = (d["images_per_s"], estimate.CALIBRATION if on_cpu else 1.0)
             n, t = config["network"], config["train"]
             self.lines.append(f"#   {n['arch']}-{n['depth']} ({n['in_channels']} channel(s), amp {t.get('amp', 'off')}): "
                               f"{d['images_per_s']:.1f} images/s on {d['device']} (propnet bench, "
-                              f"{'1 thread, ' if 'cpu' in str(d['device']) else ''}batch {t['batch_size']})")
+                              f"{'1 thread, ' if on_cpu else ''}batch {t['batch_size']})")
         return self.rates[key]
+
+    def run_seconds(self, config):
+        """One seed of a resolved config."""
+        ips, calibration = self.rate_of(config)
+        train, test = estimate.images(config, self.propnet.datasets())
+        t = config["train"]
+        return estimate.run_seconds(ips, t["epochs"], train, test, t.get("test_every", 1), calibration)
+
+    def search_seconds(self, config, val_images):
+        ips, calibration = self.rate_of(config)
+        train, _ = estimate.images(config, self.propnet.datasets())
+        return estimate.search_seconds(ips, config["train"]["epochs"], train - val_images, calibration)
 
     def source(self):
         if self.rate:
-            return f"--rate {self.rate:g} images/s (given, not measured)"
-        return "propnet bench per network, calibrated against the committed runs' epoch times (x%.2f)" % estimate.CALIBRATION
+            return f"--rate {self.rate:g} images/s, given, not measured"
+        calibrated = any(c != 1.0 for _, c in self.rates.values())
+        return ("propnet bench per network" + (f"; CPU figures calibrated against the committed runs' epoch times "
+                                               f"(x{estimate.CALIBRATION:.2f})" if calibrated else ""))
 
 
 def print_estimate(est, job_seconds, slots, what):
@@ -95,7 +112,15 @@ def print_estimate(est, job_seconds, slots, what):
     total = sum(job_seconds)
     wall = estimate.wall_seconds(job_seconds, slots)
     print(f"# estimate ({est.source()}): {len(job_seconds)} {what}, {estimate.hours(total)} of compute, about "
-          f"{estimate.hours(wall)} with {slots} job slot(s); data loading included by the calibration")
+          f"{estimate.hours(wall)} with {slots} job slot(s)")
+
+
+def estimate_training_jobs(args, propnet, jobs, slots, what):
+    """With --dry-run: the estimate of the training jobs that are not done yet (unless --no-estimate)."""
+    if args.no_estimate:
+        return
+    est = Estimate(propnet, args.rate)
+    print_estimate(est, [est.run_seconds(j.config) for j in jobs if not j.done()], len(slots), what)
 
 
 def exit_for(outcome, what, resume):

@@ -42,13 +42,6 @@ def search_seconds(images_per_s, epochs, train_images, calibration=CALIBRATION):
     return SEARCH_OVERHEAD * calibration * epochs * train_images / images_per_s
 
 
-def config_run_seconds(config, datasets, images_per_s):
-    """One seed of a resolved config."""
-    train, test = images(config, datasets)
-    t = config["train"]
-    return run_seconds(images_per_s, t["epochs"], train, test, t.get("test_every", 1))
-
-
 def bench_args(config, threads=1):
     """`propnet bench` flags that time `config`'s network and step as it will run: device, precision, layout."""
     n, t = config["network"], config["train"]

@@ -240,10 +240,8 @@ def dry_run(plan, slots):
     if a.no_estimate:
         return 0
     est = common.Estimate(plan.propnet, a.rate)
-    per_run = estimate.config_run_seconds(plan.config, plan.propnet.datasets(), est.images_per_s(plan.config))
-    train_images, _ = estimate.images(plan.config, plan.propnet.datasets())
-    per_search = estimate.search_seconds(est.images_per_s(plan.config), plan.config["train"]["epochs"],
-                                         train_images - plan.val_split)
+    per_run = est.run_seconds(plan.config)
+    per_search = est.search_seconds(plan.config, plan.val_split)
     runs_total = len(fixed) + later * len(plan.seeds)
     seconds = [per_run] * runs_total + [per_search] * searched
     print(f"# a run: {estimate.hours(per_run)}, a search: {estimate.hours(per_search)} (the paired network; fewer "

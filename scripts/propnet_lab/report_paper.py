@@ -95,6 +95,15 @@ def statistics_of(values):
 
 # --- the caption: every way the runs differ from the paper's protocol ----------------------------------------
 
+def paper_protocol(propnet):
+    """The paper's protocol in words, from the schema's defaults (which are the paper's)."""
+    d = lambda key: propnet.default(key)
+    return (f"{d('train.epochs')} epochs, batch {d('train.batch_size')}, Nesterov SGD lr {d('train.lr')} "
+            f"(×{d('train.lr_factor')} at {', '.join(str(f) for f in d('train.milestone_fractions'))} of the "
+            f"optimizer steps), weight decay {d('train.weight_decay')}, full training and test sets, {PAPER_SEEDS} "
+            "runs per row")
+
+
 def protocol_notes(rows, propnet):
     """Differences between the runs and the paper's protocol, as short phrases (empty: the paper's protocol)."""
     notes = []
@@ -237,8 +246,7 @@ def write_markdown(path, target, spec, rows, notes, runs_dir, propnet):
     if notes:
         lines.append("**Reduced protocol, not comparable with the paper's numbers:** " + "; ".join(notes) + ".")
     elif any(r["run"] for r in rows):
-        lines.append("The paper's protocol: 400 epochs, batch 64, Nesterov SGD lr 0.1 (×0.1 at epochs 200, 300, "
-                     "350), full training and test sets, 5 runs per row.")
+        lines.append(f"The paper's protocol: {paper_protocol(propnet)}.")
     else:
         lines.append("Nothing run yet.")
     if spec["kind"] == "figure":
@@ -302,7 +310,7 @@ def write_csv(path, target, rows):
                               "run_dir": os.path.relpath(r["run"]["dir"], ROOT)})
 
 
-def write_plot(stem, spec, rows, notes):
+def write_plot(stem, spec, rows, notes, propnet):
     try:
         import matplotlib
     except ImportError:
@@ -342,7 +350,7 @@ def write_plot(stem, spec, rows, notes):
     else:
         ax.text(0.5, 0.5, "no run folders yet", transform=ax.transAxes, ha="center", color="gray")
     ax.set_title("\n".join(textwrap.wrap(spec["title"], 80)), fontsize=10)
-    caption = ("Reduced protocol: " + "; ".join(notes)) if notes else "The paper's protocol (400 epochs, 5 runs)."
+    caption = ("Reduced protocol: " + "; ".join(notes)) if notes else f"The paper's protocol: {paper_protocol(propnet)}."
     fig.text(0.01, 0.01, "\n".join(textwrap.wrap(caption, 130)), fontsize=7, va="bottom",
              color="firebrick" if notes else "dimgray")
     fig.tight_layout(rect=(0, 0.012 + 0.02 * len(textwrap.wrap(caption, 130)), 1, 1))
@@ -364,6 +372,6 @@ def report(target, runs_dir, results_dir, propnet, configs_dir=os.path.join(ROOT
     write_csv(stem + ".csv", target, rows)
     written = [stem + ".md", stem + ".csv"]
     if spec["kind"] == "figure":
-        write_plot(stem, spec, rows, notes)
+        write_plot(stem, spec, rows, notes, propnet)
         written += [stem + ".png", stem + ".svg"]
     return written

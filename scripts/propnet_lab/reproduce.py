@@ -10,7 +10,7 @@ import argparse
 import concurrent.futures
 import os
 
-from . import common, estimate, runner, runs, targets
+from . import common, runner, runs, targets
 from .binary import ROOT
 from .cli import UsageError
 
@@ -104,11 +104,7 @@ def run(args):
         print(f"# runs: {runs_dir}\n# results: {results}")
         runner.run(jobs, slots, dry_run=True)
         print(f"# then: scripts/lab report {' '.join(chosen)} --runs {runs_dir} --results {results}")
-        if not args.no_estimate:
-            est = common.Estimate(propnet, args.rate)
-            seconds = [estimate.config_run_seconds(j.config, propnet.datasets(), est.images_per_s(j.config))
-                       for j in jobs if not j.done()]
-            common.print_estimate(est, seconds, len(slots), "seed runs")
+        common.estimate_training_jobs(args, propnet, jobs, slots, "seed runs")
         return 0
     outcome = runner.run(jobs, slots, state_path=os.path.join(runs_dir, "lab-state.json"),
                          log_dir=os.path.join(runs_dir, "logs"), only=args.only)

@@ -75,11 +75,7 @@ def run(args):
     slots = common.slots_of(args, pin_cores=args.cpu, cores_per_job=args.cpus_per_job)
     if args.dry_run:
         runner.run(jobs, slots, dry_run=True, only=args.only)
-        if not args.no_estimate:
-            est = common.Estimate(propnet, args.rate)
-            seconds = [common.estimate.config_run_seconds(j.config, propnet.datasets(), est.images_per_s(j.config))
-                       for j in jobs if not j.done()]
-            common.print_estimate(est, seconds, len(slots), "jobs")
+        common.estimate_training_jobs(args, propnet, jobs, slots, "jobs")
         return 0
     outcome = runner.run(jobs, slots, state_path=os.path.join(args.state, "lab-state.json"),
                          log_dir=os.path.join(args.state, "logs"), only=args.only)

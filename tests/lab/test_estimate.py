@@ -1,7 +1,7 @@
 """scripts/propnet_lab/estimate.py: the cost arithmetic on known answers."""
 import math
 
-from propnet_lab import estimate
+from propnet_lab import common, estimate
 
 FACTS = {"fashion-mnist": {"train_images": 60000, "test_images": 10000}}
 
@@ -33,9 +33,45 @@ def test_a_run_costs_its_training_images_plus_a_third_of_each_test_pass():
     assert math.isclose(estimate.run_seconds(100, 6, 1000, 300), 66.0 * estimate.CALIBRATION)
 
 
-def test_a_config_run_is_calibrated():
-    seconds = estimate.config_run_seconds(config(subset=10000, test_subset=5000, epochs=6), FACTS, 1000)
-    assert math.isclose(seconds, estimate.CALIBRATION * (6 * 10000 + 6 * 5000 / 3) / 1000)
+class FakePropnet:
+    """Stands in for the binary: its data-set facts and a benchmark on `device`."""
+
+    def __init__(self, device):
+        self.device, self.benched = device, 0
+
+    def datasets(self):
+        return FACTS
+
+    def bench(self, args):
+        self.benched += 1
+        return {"images_per_s": 1000.0, "device": self.device}
+
+
+NETWORK = {"arch": "plain", "depth": 8, "classes": 10, "in_channels": 1}
+
+
+def full_config(device):
+    c = config(subset=10000, test_subset=5000, epochs=6)
+    c["network"] = NETWORK
+    c["train"].update(device=device, amp="off")
+    return c
+
+
+def test_cpu_benchmarks_are_calibrated_and_each_network_is_benched_once():
+    fake = FakePropnet("cpu")
+    est = common.Estimate(fake)
+    work = 6 * 10000 + 6 * 5000 / 3
+    assert math.isclose(est.run_seconds(full_config("cpu")), estimate.CALIBRATION * work / 1000)
+    est.run_seconds(full_config("cpu"))
+    assert fake.benched == 1 and "calibrated" in est.source()
+
+
+def test_gpu_benchmarks_and_given_rates_are_taken_as_they_are():
+    work = 6 * 10000 + 6 * 5000 / 3
+    assert math.isclose(common.Estimate(FakePropnet("cuda:0")).run_seconds(full_config("cuda")), work / 1000)
+    given = common.Estimate(FakePropnet("cpu"), rate=100)
+    assert math.isclose(given.run_seconds(full_config("cpu")), work / 100) and "not measured" in given.source()
+    assert math.isclose(given.search_seconds(full_config("cpu"), 2000), 1.25 * 6 * 8000 / 100)
 
 
 def test_searches_cost_a_quarter_more_than_a_run_of_their_training_images():

@@ -59,12 +59,12 @@ def test_pareto_dry_run_lists_searches_and_fixed_trainings_and_estimates_from_a_
     assert f"--threads {max(1, os.cpu_count() // 2)}" in out
     assert f"report pareto --runs {tmp_path}/dry/plain-8-fashion-mnist-k3-e6-sub1000 " in out
     # --rate: 3 fixed masks x 2 seeds + (8 random + 1 searched + 1 shuffled) x 2 = 26 runs of 2 x (1000 + 500/3)
-    # images and 1 search of 2 x 800 images x 1.25, at 100 images/s, calibrated.
+    # images and 1 search of 2 x 800 images x 1.25, at 100 images/s (a given rate is not calibrated).
     out = lab("pareto", "--net", "plain", "--depth", "8", "--keep", "3", "--seeds", "0,1", "--search-seeds", "0",
               "--arms", "paired,paper,complement,random,gates,shuffled", "--epochs", "2", "--subset", "1000",
               "--test-subset", "500", "--out", tmp_path / "dry", "--dry-run", "--rate", "100").stdout
     from propnet_lab import estimate
-    total = estimate.CALIBRATION * (26 * 2 * (1000 + 500 / 3) + 1.25 * 2 * 800) / 100
+    total = (26 * 2 * (1000 + 500 / 3) + 1.25 * 2 * 800) / 100
     assert f"27 jobs (26 runs at most, 1 searches), {estimate.hours(total)} of compute" in out, out
 
 
