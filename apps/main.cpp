@@ -62,7 +62,7 @@ void print_version() {
 int main(int argc, char** argv) {
   propnet::cli::log::init();  // stderr: stdout stays clean for --json
   propnet::configure_threads();  // LibTorch may start with 1 thread; users expect every core
-  // Freed activations stay mapped: no page faults for each step's tensors (README: Performance).
+  // Freed activations stay mapped: no page faults for each step's tensors (docs/performance.md).
   propnet::tune_host_allocator();
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     print_usage();

@@ -1,4 +1,4 @@
-// `propnet search`: which ReLU sites to keep under a budget (README: Searching masks). One seed
+// `propnet search`: which ReLU sites to keep under a budget (docs/search.md). One seed
 // folder per search seed, each with search.json and mask.txt (masks.txt for random/exhaustive);
 // gates and greedy train through the Trainer, so progress, checkpoints, SIGINT and resume are train's.
 #include <fstream>
@@ -42,7 +42,7 @@ int search_command(int argc, char** argv) {
   return run_reporting_errors("search", [&] {
     cxxopts::Options options(
         "propnet search",
-        "Search which ReLU sites to keep under a budget (README: Searching masks). gates and greedy train on the "
+        "Search which ReLU sites to keep under a budget (docs/search.md). gates and greedy train on the "
         "training images and score on a validation split (--val-split); the test set is never read. Each search seed "
         "writes <run folder>/seed-<s>/search.json and mask.txt; retrain a found mask from scratch with\n"
         "  propnet train --relu-mask-file <run folder>/seed-0/search.json --seeds 0-4 ...\n"

@@ -53,7 +53,7 @@ int train_command(int argc, char** argv) {
                 << "\nExamples:\n"
                    "  propnet train --net preresnet --depth 20 --variant proportional --dataset fashion-mnist --epochs 3 --seeds 0-2\n"
                    "  propnet train --config configs/paper/table2/preresnet-110-proportional-c100.json --data-dir data/cifar-100-binary\n"
-                   "  torchrun --no_python --nproc_per_node 2 $(which propnet) train --config ...   (data parallel; see README)\n"
+                   "  torchrun --no_python --nproc_per_node 2 $(which propnet) train --config ...   (data parallel; see docs/distributed.md)\n"
                    "Exit codes: 0 done, 1 runtime failure or a failed seed, 2 bad usage or config, 130/143 interrupted.\n";
       return kExitOk;
     }

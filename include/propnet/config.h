@@ -78,7 +78,7 @@ struct TrainSpec {
   int64_t bn_batch = 0;
 };
 
-/// How `propnet search` chooses which ReLU sites to keep (README: Searching masks).
+/// How `propnet search` chooses which ReLU sites to keep (docs/search.md).
 enum class SearchMethod {
   kGates,       ///< Hard 0/1 site gates scored by the validation-loss gradient, top-k with hysteresis; the default.
   kGreedy,      ///< Train with every ReLU, then remove the site whose removal costs the least validation loss, repeatedly.

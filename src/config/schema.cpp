@@ -276,7 +276,7 @@ std::vector<Field> make_table() {
           .run_invariant(),
 
       object("search", "What propnet search does (train ignores it); written when it differs from the defaults."),
-      choice("search.method", MEMBER(search.method), "gates, greedy, random or exhaustive (README: Searching masks).")
+      choice("search.method", MEMBER(search.method), "gates, greedy, random or exhaustive (docs/search.md).")
           .flag("method", kSearchFlags, "gates (default), greedy, random or exhaustive"),
       integer("search.keep", MEMBER(search.keep), 0, "Budget: sites to keep; 0 = not given.")
           .flag("keep", kSearchFlags, "budget: keep K of the searchable sites"),

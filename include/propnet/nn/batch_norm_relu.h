@@ -13,8 +13,8 @@ namespace propnet {
 /// In training mode on contiguous (NCHW or channels_last) float32 CPU tensors, on x86-64 CPUs with
 /// AVX2 and FMA, it runs one fused kernel forward (batch statistics, normalise, ReLU) and one backward
 /// (ReLU mask, BN gradient), so the activations are read and written fewer times than by BatchNorm2d +
-/// ReLU, and LibTorch 1.13's CPU batch norm, far from memory bandwidth, is bypassed (README:
-/// Performance). The output and input gradient keep x's layout. Anywhere else (eval mode, CUDA,
+/// ReLU, and LibTorch 1.13's CPU batch norm, far from memory bandwidth, is bypassed (docs/performance.md).
+/// The output and input gradient keep x's layout. Anywhere else (eval mode, CUDA,
 /// strided views, other dtypes or CPUs) it calls `bn` and at::relu.
 /// Setting PROPNET_FUSED_BN_RELU=0 in the environment turns the fused path off, for A/B benchmarks.
 /// Double backward through the fused path is not supported (it throws).

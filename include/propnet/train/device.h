@@ -17,8 +17,8 @@ std::optional<c10::Device> parse_device(const std::string& text);
 c10::Device resolve_device(const std::string& text);
 
 /// Whether a run on `device` uses channels_last: `request` when set; unset ("auto"), on for the CPU
-/// where the fused BN+ReLU kernels run (NHWC convolutions skip oneDNN's layout reorders there: README,
-/// Performance) and off elsewhere (on CUDA it stays a choice until measured on a GPU).
+/// where the fused BN+ReLU kernels run (NHWC convolutions skip oneDNN's layout reorders there:
+/// docs/performance.md) and off elsewhere (on CUDA it stays a choice until measured on a GPU).
 bool resolve_channels_last(const std::optional<bool>& request, const c10::Device& device);
 
 /// 4-D `t` with NHWC strides (itself when it has them). Unlike t.contiguous(ChannelsLast), this also
