@@ -32,17 +32,21 @@ def positive_rate(text):
     return value
 
 
-def add_runner_options(parser, jobs_flags=("--jobs", "-P")):
+def add_runner_options(parser, jobs_flags=("--jobs", "-P"), only_from_slurm=False, with_only=True):
+    """The runner's options. only_from_slurm: --only defaults to $SLURM_ARRAY_TASK_ID (sweep: one task per line of
+    its jobs file); elsewhere an array task picks its seeds itself, e.g. reproduce --seeds $SLURM_ARRAY_TASK_ID."""
     group = parser.add_argument_group("job slots")
     group.add_argument(*jobs_flags, dest="jobs", type=count(1), default=None, metavar="N",
                        help="processes at once (default 1, or one per GPU of --gpus); each gets cores / N threads "
                             "unless the propnet arguments set --threads")
     group.add_argument("--gpus", type=gpu_list, metavar="LIST",
                        help="pin job slot i to GPU LIST[i mod len] (CUDA_VISIBLE_DEVICES) and train on it")
-    group.add_argument("--only", type=count(0), metavar="I",
-                       default=int(os.environ["SLURM_ARRAY_TASK_ID"]) if os.environ.get("SLURM_ARRAY_TASK_ID", "").isdigit() else None,
-                       help="run only job I (0-based) of the list: one task of a SLURM job array (default: "
-                            "$SLURM_ARRAY_TASK_ID when set)")
+    task = os.environ.get("SLURM_ARRAY_TASK_ID", "")
+    if with_only:
+        group.add_argument("--only", type=count(0), metavar="I",
+                           default=int(task) if only_from_slurm and task.isdigit() else None,
+                           help="run only job I (0-based) of the list: one task of a SLURM job array"
+                                + (" (default: $SLURM_ARRAY_TASK_ID when set)" if only_from_slurm else ""))
     group.add_argument("--propnet", metavar="PATH", help="the propnet binary (default: $PROPNET, else build/apps/propnet)")
     group.add_argument("--dry-run", action="store_true", help="print the commands and an estimate of their time; run nothing")
     group.add_argument("--no-estimate", action="store_true", help="with --dry-run: the commands only")

@@ -67,7 +67,7 @@ def register(sub, name, summary):
     p.add_argument("--name", help="the experiment folder (default <net>-<depth>-<dataset>-k<K>[-e<E>][-sub<N>]"
                                   "[-test<M>])")
     p.add_argument("--results", help="where the report goes (default results/pareto/<name>)")
-    common.add_runner_options(p)
+    common.add_runner_options(p, with_only=False)  # its phases depend on each other: no single job to pick
     p.set_defaults(run=run, takes_propnet_args=True)
 
 

@@ -162,6 +162,8 @@ def run(jobs, slots, state_path=None, log_dir=None, dry_run=False, only=None, po
                 env.get("CUDA_VISIBLE_DEVICES") != os.environ.get("CUDA_VISIBLE_DEVICES") else ""
             print(gpu + shlex.join(argv))
         return outcome
+    if state_path and only is not None:  # SLURM array tasks share the folder: one state file each
+        state_path = state_path.replace(".json", f".task-{only}.json")
     state = State(state_path, jobs)
     for job in jobs:
         if job not in pending:

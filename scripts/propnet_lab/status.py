@@ -6,6 +6,7 @@ pending, epochs done, the last epoch's images/s and, for running jobs, the time 
 A training job counts as done when its run folder's summary.json says so, a search when its search.json exists.
 """
 import argparse
+import glob
 import json
 import os
 import time
@@ -61,14 +62,22 @@ def minutes(seconds):
 
 
 def run(args):
-    path = os.path.join(args.dir, "lab-state.json")
-    if not os.path.exists(path):
+    paths = sorted(glob.glob(os.path.join(args.dir, "lab-state*.json")))  # one per SLURM array task
+    if not paths:
         raise UsageError(f"{args.dir}: no lab-state.json (give the folder a scripts/lab reproduce, pareto or sweep "
                          "run writes: runs/paper, runs/pareto/NAME, the sweep's --state)")
-    with open(path, encoding="utf-8") as f:
-        state = json.load(f)
-    runner_alive = alive(state.get("runner_pid"))
-    views = [job_view(e, runner_alive) for _, e in sorted(state["jobs"].items())]
+    jobs, pids = {}, []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            state = json.load(f)
+        pids.append(state.get("runner_pid"))
+        for key, entry in state["jobs"].items():
+            entry["runner_alive"] = alive(state.get("runner_pid"))
+            if key not in jobs or entry.get("status") not in (None, "pending"):
+                jobs[key] = entry
+    runner_alive = any(alive(pid) for pid in pids)
+    path = max(paths, key=os.path.getmtime)
+    views = [job_view(e, e["runner_alive"]) for _, e in sorted(jobs.items())]
     counts = {}
     for v in views:
         counts[v["status"]] = counts.get(v["status"], 0) + 1
@@ -93,8 +102,8 @@ def run(args):
         print(f"{v['label']:<{width}}  {v['status']:<8} {v['epochs_done']:>3}/{v['epochs']:<3} {ips:>9} "
               f"{minutes(v['seconds_left']) if v['status'] == 'running' else '':>8}")
     total = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"{len(views)} jobs: {total}; runner {summary['runner']} (pid {state.get('runner_pid')}, "
-          f"updated {time.strftime('%H:%M:%S', time.localtime(os.path.getmtime(path)))})")
+    print(f"{len(views)} jobs: {total}; runner {summary['runner']} (updated "
+          f"{time.strftime('%H:%M:%S', time.localtime(os.path.getmtime(path)))})")
     if not runner_alive and (running or waiting):
         print("not finished: rerun the command that started it to resume")
     elif eta is not None and (running or waiting):

@@ -16,7 +16,7 @@ def register(sub, name, summary):
     p = sub.add_parser(name, help=summary, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
                        usage="scripts/lab sweep JOBS_FILE [options] [-- EXTRA propnet train ARGS]")
     p.add_argument("jobs_file", metavar="JOBS_FILE")
-    common.add_runner_options(p, jobs_flags=("--jobs", "-P", "--parallel"))
+    common.add_runner_options(p, jobs_flags=("--jobs", "-P", "--parallel"), only_from_slurm=True)
     p.add_argument("--cpu", action="store_true", help="train on CPUs: job slot i runs on cores [i*K, (i+1)*K) "
                                                       "(taskset) with --threads K")
     p.add_argument("--cpus-per-job", type=common.count(1), metavar="K", help="with --cpu: cores per job "

@@ -101,8 +101,11 @@ def test_a_failed_job_does_not_stop_the_others_and_is_retried_by_a_rerun(tmp_pat
 
 def test_only_runs_one_job_of_the_list(tmp_path):
     jobs = make_jobs(tmp_path, 3, seconds=0.01)
-    assert runner.run(jobs, runner.make_slots(1), only=2, poll_seconds=0.01).done == 1
+    state = tmp_path / "lab-state.json"
+    assert runner.run(jobs, runner.make_slots(1), state_path=str(state), only=2, poll_seconds=0.01).done == 1
     assert [(tmp_path / f"job{i}" / "DONE").exists() for i in range(3)] == [False, False, True]
+    # Array tasks share the folder: each keeps its own state file, so none overwrites another's.
+    assert not state.exists() and list(json.loads((tmp_path / "lab-state.task-2.json").read_text())["jobs"]) == ["job2"]
     with pytest.raises(IndexError, match="the list holds 3 jobs"):
         runner.run(jobs, runner.make_slots(1), only=3)
 
