@@ -7,7 +7,6 @@ resumed: rerun the same command to continue. Then `scripts/lab report` writes RE
 results folders, named after what changed, so it never mixes with the paper's.
 """
 import argparse
-import concurrent.futures
 import os
 
 from . import common, runner, runs, targets
@@ -87,8 +86,7 @@ def run(args):
     rows = [(target, row, row_args(args, os.path.join("configs", "paper", row["config"]), runs_dir))
             for target in chosen for row in manifest[target]["rows"]]
     seeds = ["--seeds", args.seeds] if args.seeds else []
-    with concurrent.futures.ThreadPoolExecutor(os.cpu_count()) as pool:  # each resolve starts LibTorch (~0.5 s)
-        configs = list(pool.map(lambda r: propnet.resolve("train", r[2] + seeds), rows))
+    configs = propnet.resolve_many("train", [argv + seeds for _, _, argv in rows])
     jobs = []
     for (target, row, argv), config in zip(rows, configs):
         run_dir = os.path.join(config["out"], config["name"])

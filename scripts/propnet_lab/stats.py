@@ -326,3 +326,35 @@ def site_main_effects(table, masks, level=LEVEL):
     for e, adjusted in zip(present, holm([e["p_t"] for e in present])):
         e["p_holm"] = adjusted
     return effects
+
+
+def trend_test(table, x, permutations=PERMUTATIONS, seed=0):
+    """Does a per-seed quantity grow with x (depth)? table: seeds (rows) x levels of x (columns), one value per cell
+    (e.g. each seed's paired difference at each depth). Spearman's rank correlation between x and the values over
+    all cells, with permutation p-values that shuffle the values among the levels within each seed (seeds as
+    blocks, so a seed's overall level cannot fake a trend): one-sided for rho > 0 and two-sided, each as
+    (hits + 1) / (permutations + 1) with that floor. Also each seed's least-squares slope of the values against
+    log2(x), with the t interval of their mean and the exact sign-flip p over seeds.
+    Returns {rho, p_greater, p_two_sided, p_floor, slope (t_interval dict), slope_p_sign_flip, slope_p_floor, n}."""
+    y = np.asarray(table, dtype=float)
+    seeds, levels = y.shape
+    xs = np.tile(np.asarray(x, dtype=float), seeds)
+    rho = float(scipy.stats.spearmanr(xs, y.ravel()).correlation)
+    # Spearman's rho is Pearson's r of the ranks; a within-seed shuffle moves each cell's rank within its row, so
+    # the ranks are computed once and every permutation is a reordering of each row of them.
+    rx = scipy.stats.rankdata(xs)
+    ry = scipy.stats.rankdata(y.ravel()).reshape(seeds, levels)
+    rng = np.random.default_rng(seed)
+    order = np.argsort(rng.random((permutations, seeds, levels)), axis=2)
+    shuffled = np.take_along_axis(np.broadcast_to(ry, order.shape), order, axis=2).reshape(permutations, -1)
+    cx = rx - rx.mean()
+    cy = shuffled - shuffled.mean(axis=1, keepdims=True)
+    r = (cy @ cx) / (np.sqrt((cy ** 2).sum(axis=1)) * np.sqrt((cx ** 2).sum()))
+    greater = int(np.sum(r >= rho - TOLERANCE))
+    both = int(np.sum(np.abs(r) >= abs(rho) - TOLERANCE))
+    log_x = np.log2(np.asarray(x, dtype=float))
+    slopes = [float(np.polyfit(log_x, row, 1)[0]) for row in y]
+    p, floor = sign_flip_p(slopes)
+    return {"rho": rho, "p_greater": (greater + 1) / (permutations + 1), "p_two_sided": (both + 1) / (permutations + 1),
+            "p_floor": 1 / (permutations + 1), "slope": t_interval(slopes), "slope_p_sign_flip": p,
+            "slope_p_floor": floor, "n": int(y.size), "seeds": seeds}

@@ -45,18 +45,17 @@ def read_jobs_file(path):
 
 
 def build_jobs(propnet, lines, extra):
-    jobs, resolved = [], {}
+    # One --print-config per distinct config and arguments (the seed aside).
+    distinct = list(dict.fromkeys(tuple(["--config", config, *args, *extra]) for _, config, _, args in lines))
+    resolved = dict(zip(distinct, propnet.resolve_many("train", [list(d) for d in distinct])))
+    jobs = []
     for index, (number, config, seed, args) in enumerate(lines):
-        argv = ["train", "--config", config, "--seeds", str(seed), *args, *extra]
-        key = tuple(argv[:3] + argv[5:])
-        if key not in resolved:  # one --print-config per distinct config and arguments
-            resolved[key] = propnet.resolve("train", argv[1:])
-        c = resolved[key]
+        c = resolved[tuple(["--config", config, *args, *extra])]
         run_dir = os.path.join(c["out"], c["name"])
-        stem = os.path.splitext(os.path.basename(config))[0]
-        jobs.append(runner.Job(key=f"{index:03d}-{stem}-seed{seed}", argv=[propnet.path, *argv],
+        jobs.append(runner.Job(key=f"{index:03d}-{c['name'].replace('/', '-')}-seed{seed}",
+                               argv=[propnet.path, "train", "--config", config, "--seeds", str(seed), *args, *extra],
                                done=lambda d=run_dir, s=seed: runs.seed_done(d, s),
-                               label=f"job {index} ({config} seed {seed})", run_dir=run_dir, seed=seed,
+                               label=f"job {index}: {c['name']} seed {seed}", run_dir=run_dir, seed=seed,
                                epochs=c["train"]["epochs"], config=c))
     return jobs
 

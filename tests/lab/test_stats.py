@@ -228,3 +228,16 @@ def test_site_main_effects_holm_over_sites():
     raw = [e["p_t"] for e in effects]
     assert [e["p_holm"] for e in effects] == pytest.approx(st.holm(raw))
     assert effects[0]["p_holm"] < 0.05 and effects[0]["low"] > 0
+
+
+def test_trend_test_counts_within_seed_orders():
+    # Two seeds, three depths, both rising: of the 3! x 3! within-seed orders only the observed one reaches
+    # rho = 1, so the one-sided p is 1/36 (Monte Carlo over 10,000 seeded shuffles).
+    t = st.trend_test([[1.0, 2.0, 3.0], [0.0, 1.5, 2.5]], [8, 20, 32])
+    assert t["rho"] == pytest.approx(0.956, abs=0.001)  # over the 6 cells (scipy.stats.spearmanr)
+    assert t["p_greater"] == pytest.approx(1 / 36, abs=0.005)
+    assert t["slope"]["n"] == 2 and t["slope"]["mean"] > 0
+    # A seed's overall level is not a trend: constant rows at different levels give no correlation with depth.
+    flat = st.trend_test([[1.0, 1.0, 1.0], [5.0, 5.0, 5.0]], [8, 20, 32])
+    assert flat["rho"] == pytest.approx(0.0) and flat["p_greater"] == 1.0
+    assert flat["slope"]["mean"] == pytest.approx(0.0, abs=1e-12)
