@@ -12,6 +12,7 @@ SUBCOMMANDS = [
     ("sweep", "sweep", "run a jobs file of (config, seed) training jobs"),
     ("status", "status", "what a running or stopped experiment has done: per run done / running / failed, ETA"),
     ("report", "report", "rebuild a report (tables, CSV, plots) from run folders or a committed record"),
+    ("record", "record", "copy run folders without checkpoints, to commit and rebuild reports from"),
     ("bench", "bench", "propnet's training step against the same step in PyTorch, interleaved"),
 ]
 

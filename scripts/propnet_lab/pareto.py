@@ -27,7 +27,6 @@ import os
 import random
 import re
 import shlex
-import shutil
 import sys
 
 from . import common, estimate, runner, runs
@@ -250,16 +249,6 @@ def dry_run(plan, slots):
     return 0
 
 
-def copy_record(plan):
-    """RESULTS/record: the experiment without checkpoints, logs or runner state, for committing."""
-    record = os.path.join(plan.results, "record")
-    shutil.rmtree(record, ignore_errors=True)
-    skip = shutil.ignore_patterns("*.pt", "logs", "lab-state.json*")
-    shutil.copytree(plan.dir, record, ignore=skip)
-    with open(os.path.join(record, "RECORD"), "w", encoding="utf-8") as f:
-        f.write(f"A copy of {plan.dir} without its checkpoints (*.pt): the seeds' statuses are their summary.json's.\n")
-
-
 def run(args):
     propnet = common.propnet_of(args)
     plan = Plan(args, propnet)
@@ -297,7 +286,7 @@ def run(args):
             return common.exit_for(later, "job(s)", "rerun the same command")
         failed += later.failed
         outcome.skipped += later.skipped
-    copy_record(plan)
+    runs.copy_record(plan.dir, os.path.join(plan.results, "record"))
     from . import report_pareto  # scipy and statsmodels: only where a report is written
     for path in report_pareto.report(plan.dir, plan.results):
         if path.endswith(".md"):

@@ -219,7 +219,8 @@ def run(jobs, slots, state_path=None, log_dir=None, dry_run=False, only=None, po
                     state.set(job.key, status="done", exit_code=0, ended=time.time())
                     durations.append(minutes)
                     left = len(pending) + len(running)
-                    pace = f", about {left * sum(durations) / len(durations) / len(slots):.0f} min left" if left else ""
+                    pace = (f", about {left * sum(durations) / len(durations) / len(slots):.0f} min left at the pace of "
+                            "the jobs done so far" if left else "")
                     say(f"done {job.label or job.key} ({minutes:.1f} min; {finished}/{total}{pace})")
                 elif code in (130, 143) and signalled["code"]:
                     state.set(job.key, status="stopped", exit_code=code, ended=time.time())

@@ -90,3 +90,13 @@ def seed_done(run_dir, seed):
 def search_done(search_dir, seed):
     """A search seed is done when its search.json exists (propnet search writes it last, atomically)."""
     return os.path.exists(os.path.join(seed_dir(search_dir, seed), "search.json"))
+
+
+def copy_record(source, record):
+    """`record`: a copy of `source` (an experiment or a folder of run folders) without checkpoints, logs or the
+    runner's state: small enough to commit, and enough to rebuild its reports. Replaces an older copy."""
+    import shutil
+    shutil.rmtree(record, ignore_errors=True)
+    shutil.copytree(source, record, ignore=shutil.ignore_patterns("*.pt", "logs", "lab-state*.json*"))
+    with open(os.path.join(record, "RECORD"), "w", encoding="utf-8") as f:
+        f.write(f"A copy of {source} without its checkpoints (*.pt): the seeds' statuses are their summary.json's.\n")

@@ -50,7 +50,7 @@ def job_view(entry, runner_alive):
     view = {"label": entry.get("label") or "", "status": status, "epochs_done": len(metrics), "epochs": epochs,
             "images_per_s": metrics[-1].get("images_per_s") if metrics else None,
             "epoch_seconds": (sum(m.get("epoch_seconds", 0.0) for m in metrics) / len(metrics)) if metrics else None,
-            "log": entry.get("log")}
+            "log": entry.get("log"), "run_dir": run_dir}
     view["seconds_left"] = None
     if view["epoch_seconds"] and epochs and status != "done":
         view["seconds_left"] = max(0, epochs - len(metrics)) * view["epoch_seconds"]
@@ -81,14 +81,21 @@ def run(args):
     counts = {}
     for v in views:
         counts[v["status"]] = counts.get(v["status"], 0) + 1
-    # ETA: the running jobs' time left, plus the others at the mean measured job length, over the busy slots.
-    finished = [v["epoch_seconds"] * v["epochs"] for v in views if v["status"] == "done" and v["epoch_seconds"]]
-    typical = sum(finished) / len(finished) if finished else None
+    # ETA: the running jobs' time left, plus each waiting job at the measured length of finished jobs of its run
+    # (another seed of the same network), else at the mean of all finished jobs; over the busy slots.
+    lengths = {}
+    for v in views:
+        if v["status"] == "done" and v["epoch_seconds"]:
+            lengths.setdefault(v["run_dir"], []).append(v["epoch_seconds"] * v["epochs"])
+    every = [x for xs in lengths.values() for x in xs]
+    typical = sum(every) / len(every) if every else None
     running = [v for v in views if v["status"] == "running"]
     waiting = [v for v in views if v["status"] in ("pending", "stopped", "failed")]
     eta = None
-    if typical is not None or all(v["seconds_left"] is not None for v in running):
-        work = sum(v["seconds_left"] or 0 for v in running) + len(waiting) * (typical or 0)
+    if typical is not None:
+        work = sum(v["seconds_left"] or 0 for v in running)
+        work += sum(sum(lengths[v["run_dir"]]) / len(lengths[v["run_dir"]]) if v["run_dir"] in lengths else typical
+                    for v in waiting)
         eta = work / max(1, len(running))
     summary = {"runner": "running" if runner_alive else "not running", "counts": counts, "eta_seconds": eta,
                "jobs": views}
@@ -107,5 +114,6 @@ def run(args):
     if not runner_alive and (running or waiting):
         print("not finished: rerun the command that started it to resume")
     elif eta is not None and (running or waiting):
-        print(f"about {minutes(eta)} left at the running jobs' pace (jobs differ: a rough figure)")
+        print(f"about {minutes(eta)} left: waiting jobs at the length of finished runs of the same network (else of "
+              "all finished jobs), over the running slots; rough until every network has finished once")
     return 0

@@ -112,6 +112,11 @@ def test_sweep_runs_a_jobs_file_skips_done_jobs_and_status_shows_them(lab, tmp_p
     assert "2 job(s) already done" in again.stderr
     view = json.loads(lab("status", state, "--json").stdout)
     assert view["counts"] == {"done": 2} and all(j["epochs_done"] == 1 for j in view["jobs"])
+    # record: the runs without checkpoints, with the data set's facts from the binary.
+    lab("record", tmp_path / "runs", "--to", tmp_path / "record")
+    assert not list((tmp_path / "record").rglob("*.pt")) and (tmp_path / "record" / "tiny" / "summary.json").exists()
+    assert json.loads((tmp_path / "record" / "dataset.json").read_text())["name"] == "fashion-mnist"
+    one_line_error(lab("record", tmp_path / "state", "--to", tmp_path / "x", check=False), "no run folder")
     bad = tmp_path / "bad.txt"
     bad.write_text(f"{config} zero\n")
     one_line_error(lab("sweep", bad, check=False), "bad.txt:1: expected \"CONFIG SEED [args]\"")
