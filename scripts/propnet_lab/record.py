@@ -1,8 +1,11 @@
 """`scripts/lab record RUNS --to DIR`: the record of a folder of run folders, to commit while an experiment goes on.
 
-Copies RUNS to DIR without checkpoints, logs or the runner's state (run folders keep config.json, summary.json and
-each seed's metrics) and writes DIR/dataset.json, the runs' data set as `propnet data --list --json` gives it, so
-that `scripts/lab report ... --runs DIR` rebuilds the reports without the binary's data or the checkpoints.
+Adds RUNS's run folders to DIR without checkpoints, logs or the runner's state (each keeps config.json,
+summary.json and its seeds' metrics), keeping the seeds DIR already holds that RUNS does not: an experiment
+continued on another machine, whose first run folders are gone, extends its record. A run folder whose protocol
+differs from the record's copy is refused. Writes DIR/dataset.json, the runs' data set as `propnet data --list
+--json` gives it, so that `scripts/lab report ... --runs DIR` rebuilds the reports without data or checkpoints.
+`scripts/lab sweep --record DIR` skips the jobs the record already holds.
 """
 import argparse
 import glob
@@ -29,9 +32,13 @@ def run(args):
     if len(datasets) != 1:
         raise UsageError(f"{args.runs_dir}: runs on several data sets ({', '.join(sorted(datasets))}); record each alone")
     facts = common.propnet_of(args).datasets()[datasets.pop()]
-    runs.copy_record(os.path.abspath(args.runs_dir), args.to)
+    try:
+        runs.merge_record(os.path.abspath(args.runs_dir), args.to)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     with open(os.path.join(args.to, "dataset.json"), "w", encoding="utf-8") as f:
         json.dump(facts, f, sort_keys=True)
-    done = sum(s.done for c in configs for s in (runs.read_run(os.path.dirname(c)) or runs.Run("", {}, [])).seeds)
-    print(f"record: {args.to} ({len(configs)} runs, {done} finished seeds)")
+    recorded = [runs.read_run(os.path.dirname(c)) for c in glob.glob(os.path.join(args.to, "**", "config.json"),
+                                                                       recursive=True)]
+    print(f"record: {args.to} ({len(recorded)} runs, {sum(s.done for r in recorded for s in r.seeds)} finished seeds)")
     return 0

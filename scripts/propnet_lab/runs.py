@@ -7,6 +7,7 @@ summary.json's, never re-derived here: "done", "failed", "incomplete" or "unread
 checkpoints existed, so their statuses stand.
 """
 import dataclasses
+import glob
 import json
 import os
 
@@ -100,3 +101,53 @@ def copy_record(source, record):
     shutil.copytree(source, record, ignore=shutil.ignore_patterns("*.pt", "logs", "lab-state*.json*"))
     with open(os.path.join(record, "RECORD"), "w", encoding="utf-8") as f:
         f.write(f"A copy of {source} without its checkpoints (*.pt): the seeds' statuses are their summary.json's.\n")
+
+
+RESULT_SECTIONS = ("network", "data", "train")
+RUN_INVARIANT = {"train": ("device", "threads", "log_every", "checkpoint_every", "eval_batch_size")}
+
+
+def protocol_of(config):
+    """The parts of a run folder's config that decide what a seed computes (not where or how fast it ran)."""
+    out = {k: dict(config.get(k, {})) for k in RESULT_SECTIONS}
+    for section, keys in RUN_INVARIANT.items():
+        for key in keys:
+            out[section].pop(key, None)
+    out["data"].pop("dir", None)
+    return out
+
+
+def merge_record(source, record):
+    """Adds the seeds of the run folders under `source` to the record `record` (made if absent), keeping the
+    record's seeds that `source` does not have: a sweep continued on another machine, whose earlier run folders
+    are gone, extends its record instead of replacing it. A run folder whose protocol differs from the record's
+    copy is refused (ValueError)."""
+    import shutil
+    for config_path in sorted(glob.glob(os.path.join(source, "**", "config.json"), recursive=True)):
+        run_dir = os.path.dirname(config_path)
+        target = os.path.join(record, os.path.relpath(run_dir, source))
+        new = read_run(run_dir)
+        old = read_run(target)
+        if old and protocol_of(old.config) != protocol_of(new.config):
+            raise ValueError(f"{run_dir}: a different protocol than the record's {target}")
+        kept = {s["seed"]: s for s in (load_json(os.path.join(target, "summary.json"))["seeds"] if old else [])}
+        summary = load_json(os.path.join(run_dir, "summary.json")) if os.path.exists(
+            os.path.join(run_dir, "summary.json")) else {"seeds": []}
+        for s in summary["seeds"]:
+            if s["status"] == "done" or s["seed"] not in kept:
+                kept[s["seed"]] = s
+        os.makedirs(target, exist_ok=True)
+        for s in summary["seeds"]:
+            if kept[s["seed"]] is s:
+                shutil.rmtree(seed_dir(target, s["seed"]), ignore_errors=True)
+                if os.path.isdir(seed_dir(run_dir, s["seed"])):
+                    shutil.copytree(seed_dir(run_dir, s["seed"]), seed_dir(target, s["seed"]),
+                                    ignore=shutil.ignore_patterns("*.pt"))
+        shutil.copy2(config_path, os.path.join(target, "config.json"))
+        summary["seeds"] = [kept[k] for k in sorted(kept)]
+        with open(os.path.join(target, "summary.json"), "w", encoding="utf-8") as f:
+            json.dump(summary, f, indent=2, sort_keys=True)
+            f.write("\n")
+    with open(os.path.join(record, "RECORD"), "w", encoding="utf-8") as f:
+        f.write("Run folders without their checkpoints (*.pt), merged over invocations of `scripts/lab record`: "
+                "the seeds' statuses are their summary.json's.\n")

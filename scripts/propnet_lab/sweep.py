@@ -21,6 +21,8 @@ def register(sub, name, summary):
                                                       "(taskset) with --threads K")
     p.add_argument("--cpus-per-job", type=common.count(1), metavar="K", help="with --cpu: cores per job "
                                                                               "(default: all cores / jobs)")
+    p.add_argument("--record", metavar="DIR", help="also count as done the seeds this record (scripts/lab record) holds: "
+                                                   "a sweep continued on a machine without its earlier run folders")
     p.add_argument("--state", default="sweep-state", metavar="DIR",
                    help="the runner's state and one log per job (default sweep-state)")
     p.set_defaults(run=run, takes_propnet_args=True)
@@ -44,7 +46,7 @@ def read_jobs_file(path):
     return jobs
 
 
-def build_jobs(propnet, lines, extra):
+def build_jobs(propnet, lines, extra, record=None):
     # One --print-config per distinct config and arguments (the seed aside).
     distinct = list(dict.fromkeys(tuple(["--config", config, *args, *extra]) for _, config, _, args in lines))
     resolved = dict(zip(distinct, propnet.resolve_many("train", [list(d) for d in distinct])))
@@ -54,7 +56,8 @@ def build_jobs(propnet, lines, extra):
         run_dir = os.path.join(c["out"], c["name"])
         jobs.append(runner.Job(key=f"{index:03d}-{c['name'].replace('/', '-')}-seed{seed}",
                                argv=[propnet.path, "train", "--config", config, "--seeds", str(seed), *args, *extra],
-                               done=lambda d=run_dir, s=seed: runs.seed_done(d, s),
+                               done=lambda d=run_dir, s=seed, n=c["name"]: runs.seed_done(d, s) or bool(
+                                   record and runs.seed_done(os.path.join(record, n), s)),
                                label=f"job {index}: {c['name']} seed {seed}", run_dir=run_dir, seed=seed,
                                epochs=c["train"]["epochs"], config=c))
     return jobs
@@ -70,7 +73,7 @@ def run(args):
     extra = list(args.extra)
     if args.cpu and "--device" not in extra:
         extra += ["--device", "cpu"]
-    jobs = build_jobs(propnet, lines, extra)
+    jobs = build_jobs(propnet, lines, extra, args.record)
     slots = common.slots_of(args, pin_cores=args.cpu, cores_per_job=args.cpus_per_job)
     if args.dry_run:
         runner.run(jobs, slots, dry_run=True, only=args.only)

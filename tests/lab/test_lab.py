@@ -117,6 +117,22 @@ def test_sweep_runs_a_jobs_file_skips_done_jobs_and_status_shows_them(lab, tmp_p
     assert not list((tmp_path / "record").rglob("*.pt")) and (tmp_path / "record" / "tiny" / "summary.json").exists()
     assert json.loads((tmp_path / "record" / "dataset.json").read_text())["name"] == "fashion-mnist"
     one_line_error(lab("record", tmp_path / "state", "--to", tmp_path / "x", check=False), "no run folder")
+    # A new machine: the run folders are gone, the record is not. The sweep skips what the record holds, runs
+    # the new seed, and the record keeps the old seeds beside it.
+    import shutil
+    shutil.rmtree(tmp_path / "runs")
+    jobs.write_text(f"{config} 0\n{config} 1\n{config} 2\n")
+    again = lab("sweep", jobs, "--cpu", "--record", tmp_path / "record", "--state", tmp_path / "state2", "--",
+                "--out", tmp_path / "runs")
+    assert "2 job(s) already done" in again.stderr and "seed 2" in again.stderr
+    lab("record", tmp_path / "runs", "--to", tmp_path / "record")
+    summary = json.loads((tmp_path / "record" / "tiny" / "summary.json").read_text())
+    assert [(s["seed"], s["status"]) for s in summary["seeds"]] == [(0, "done"), (1, "done"), (2, "done")]
+    assert (tmp_path / "record" / "tiny" / "seed-0" / "metrics.jsonl").exists()
+    other = tmp_path / "other.txt"
+    other.write_text(f"{config} 3 --epochs 2\n")
+    lab("sweep", other, "--cpu", "--state", tmp_path / "state3", "--", "--out", tmp_path / "runs", "--restart")
+    one_line_error(lab("record", tmp_path / "runs", "--to", tmp_path / "record", check=False), "a different protocol")
     bad = tmp_path / "bad.txt"
     bad.write_text(f"{config} zero\n")
     one_line_error(lab("sweep", bad, check=False), "bad.txt:1: expected \"CONFIG SEED [args]\"")
