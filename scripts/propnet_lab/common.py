@@ -124,7 +124,19 @@ def estimate_training_jobs(args, propnet, jobs, slots, what):
     if args.no_estimate:
         return
     est = Estimate(propnet, args.rate)
-    print_estimate(est, [est.run_seconds(j.config) for j in jobs if not j.done()], len(slots), what)
+    try:
+        seconds = [est.run_seconds(j.config) for j in jobs if not j.done()]
+    except UsageError as e:
+        print(no_estimate(e))
+        return
+    print_estimate(est, seconds, len(slots), what)
+
+
+def no_estimate(error):
+    """The line a dry run prints when it cannot benchmark (say, --device cuda on a machine without a GPU): the
+    commands above stand, and --rate prices them from a throughput measured elsewhere."""
+    return (f"# no estimate: {error}; --rate R prices the runs at R training images/s measured elsewhere (e.g. by "
+            "`propnet bench --device cuda` on the machine that will run them)")
 
 
 def exit_for(outcome, what, resume):

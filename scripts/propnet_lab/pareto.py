@@ -239,7 +239,11 @@ def dry_run(plan, slots):
     if a.no_estimate:
         return 0
     est = common.Estimate(plan.propnet, a.rate)
-    per_run = est.run_seconds(plan.config)
+    try:
+        per_run = est.run_seconds(plan.config)
+    except UsageError as e:
+        print(common.no_estimate(e))
+        return 0
     per_search = est.search_seconds(plan.config, plan.val_split)
     runs_total = len(fixed) + later * len(plan.seeds)
     seconds = [per_run] * runs_total + [per_search] * searched

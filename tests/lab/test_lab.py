@@ -68,6 +68,13 @@ def test_pareto_dry_run_lists_searches_and_fixed_trainings_and_estimates_from_a_
     assert f"27 jobs (26 runs at most, 1 searches), {estimate.hours(total)} of compute" in out, out
 
 
+def test_a_dry_run_that_cannot_benchmark_still_lists_the_commands(lab, tmp_path):
+    # --device cuda where no GPU answers (this CPU build, or a CUDA build on a machine without one).
+    done = lab("pareto", "--net", "plain", "--depth", "8", "--keep", "3", "--out", tmp_path, "--dry-run", "--",
+               "--device", "cuda")
+    assert " train " in done.stdout and ("# no estimate: " in done.stdout or "# estimate (" in done.stdout)
+
+
 def test_pareto_runs_resumes_reports_and_keeps_a_record_that_rebuilds_it(lab, tmp_path, fashion_mnist):
     args = ["pareto", "--net", "plain", "--depth", "8", "--keep", "3", "--arms", "paired,paper,random,gates,shuffled",
             "--random", "2", "--seeds", "0,1", "--search-seeds", "0", *TINY, "--val-split", "32", "--jobs", "2",
