@@ -88,13 +88,14 @@ void check_launch(const ExperimentConfig& config, const dist::LaunchEnv& launch)
   }
 }
 
-data::Dataset load_experiment_data(const ExperimentConfig& config, const c10::Device& device) {
+data::Dataset load_experiment_data(const ExperimentConfig& config, const c10::Device& device, bool test_split) {
   const std::string data_dir = config.data.dir.empty() ? data::default_data_dir(config.data.dataset) : config.data.dir;
   if (data_dir.empty()) {
     throw UsageError(to_string(config.data.dataset) + " needs --data-dir (or data.dir); scripts/download_cifar.sh fetches it");
   }
   data::Dataset dataset = data::load_dataset(
-      config.data.dataset, data_dir, data::DatasetOptions().coarse_labels(config.data.coarse_labels).device(device));
+      config.data.dataset, data_dir,
+      data::DatasetOptions().coarse_labels(config.data.coarse_labels).device(device).test_split(test_split));
   // validate() already matched the network to the data set's name; this catches files that disagree.
   TORCH_CHECK(config.network.num_classes == dataset.num_classes() && config.network.in_channels == dataset.channels,
               to_string(config.data.dataset), ": the files hold ", dataset.num_classes(), " classes of ",

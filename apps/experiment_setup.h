@@ -39,8 +39,9 @@ ExperimentConfig resolve_config(const cxxopts::ParseResult& flags, const FlagSel
 void check_launch(const ExperimentConfig& config, const dist::LaunchEnv& launch);
 
 /// The config's data set from its folder (or the data set's default one) on `device`, checked
-/// against the network's classes and channels. UsageError when CIFAR has no --data-dir.
-data::Dataset load_experiment_data(const ExperimentConfig& config, const c10::Device& device);
+/// against the network's classes and channels. UsageError when CIFAR has no --data-dir. test_split false: the
+/// test split is neither read nor required (what a search needs).
+data::Dataset load_experiment_data(const ExperimentConfig& config, const c10::Device& device, bool test_split = true);
 
 /// The command line that resumes this run, quoted for a shell: "propnet <command> --net ...".
 std::string shell_command(const std::string& command, int argc, char** argv);

@@ -139,6 +139,14 @@ void print_summary(const models::NetworkSummary& s) {
             << fmt::format("forward     {} convs, {} ReLUs applied\n", s.convs, s.relus);
 }
 
+// The network flags and --dataset, whose classes and channels (data::dataset_facts) the network then takes
+// unless --classes or --in-channels say otherwise.
+FlagSelection info_flags() {
+  FlagSelection selection = network_flags();
+  selection.flags = {"dataset"};
+  return selection;
+}
+
 // The config schema (config_keys()) as text or JSON: its one home, which the toolkit (scripts/lab) and
 // configs/README.md's check read instead of restating defaults.
 void print_schema(bool json) {
@@ -170,7 +178,7 @@ int info_command(int argc, char** argv) {
   return run_reporting_errors("info", [&] {
     cxxopts::Options options("propnet info", "Describe a network of the paper: parameters, MACs, and the convs and "
                                              "ReLUs one forward pass applies.");
-    add_config_flags(options, network_flags());
+    add_config_flags(options, info_flags());
     options.add_options()
         ("input-size", "side of the square input the counts are measured on", cxxopts::value<int64_t>()->default_value("32"))
         ("json", "print one JSON object instead of text")
@@ -180,8 +188,9 @@ int info_command(int argc, char** argv) {
         ("h,help", "show this help");
     const auto flags = options.parse(argc, argv);
     if (flags.count("help")) {
-      std::cout << options.help({"", flag_groups::kNetwork, flag_groups::kSwitches}) << "\nExamples:\n  propnet info --net preresnet --depth 110 --variant proportional --json\n"
+      std::cout << options.help({"", flag_groups::kNetwork, flag_groups::kData, flag_groups::kSwitches}) << "\nExamples:\n  propnet info --net preresnet --depth 110 --variant proportional --json\n"
                    "  propnet info --net preresnet --depth 20 --variant proportional --relu-drop 'stage3.*' --sites\n"
+                   "  propnet info --net plain --depth 20 --dataset fashion-mnist --sites\n"
                    "  propnet info --schema --json\n";
       return kExitOk;
     }
@@ -196,7 +205,7 @@ int info_command(int argc, char** argv) {
     if (!flags.unmatched().empty()) throw UsageError("unexpected argument \"" + flags.unmatched().front() + "\"");
     require_network_flags(flags);
     ExperimentConfig config;
-    apply_config_flags(config, flags, network_flags());
+    apply_config_flags(config, flags, info_flags());
     const models::NetworkSummary summary = models::summarize(config.network, flags["input-size"].as<int64_t>());
     const bool sites = flags.count("sites") > 0;
     if (flags.count("json")) {

@@ -92,7 +92,8 @@ int search_command(int argc, char** argv) {
     runner.set_group(group);
     std::optional<data::Dataset> data;
     if (needs_training(method)) {
-      data = search_data(config, load_experiment_data(config, device));
+      // A search never reads the test set, so a folder with only the training files will do.
+      data = search_data(config, load_experiment_data(config, device, /*test_split=*/false));
       runner.set_data(&*data);
     }
     on_rank0_agreed(group.get(), device, [&] { prepare_run_folder(run_dir, config, flags.count("restart") > 0); });

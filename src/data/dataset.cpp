@@ -30,7 +30,7 @@ Split Split::tail(int64_t n) const {
 Dataset Dataset::to(torch::Device device) const {
   Dataset moved = *this;
   moved.train = train.to(device);
-  moved.test = test.to(device);
+  if (test.images.defined()) moved.test = test.to(device);  // absent when loaded without its test split
   if (val.images.defined()) moved.val = val.to(device);
   return moved;
 }
@@ -96,11 +96,12 @@ Dataset load_dataset(DatasetKind kind, const std::string& dir, const DatasetOpti
                     ": expected coarse labels only for cifar100 (got coarse labels for \"", name, "\")");
   Dataset data;
   if (kind == DatasetKind::kCifar10) {
-    data = load_cifar(folder, Cifar::k10);
+    data = load_cifar(folder, Cifar::k10, CifarLabel::kFine, options.test_split());
   } else if (kind == DatasetKind::kCifar100) {
-    data = load_cifar(folder, Cifar::k100, options.coarse_labels() ? CifarLabel::kCoarse : CifarLabel::kFine);
+    data = load_cifar(folder, Cifar::k100, options.coarse_labels() ? CifarLabel::kCoarse : CifarLabel::kFine,
+                      options.test_split());
   } else {
-    data = load_fashion_mnist(folder);
+    data = load_fashion_mnist(folder, options.test_split());
   }
   return options.device() == torch::Device(torch::kCPU) ? data : data.to(options.device());
 }

@@ -98,7 +98,7 @@ std::vector<std::string> read_class_names(const std::string& path) {
   return names;
 }
 
-Dataset load_cifar(const std::string& dir, Cifar which, CifarLabel label) {
+Dataset load_cifar(const std::string& dir, Cifar which, CifarLabel label, bool test_split) {
   const fs::path root(find_cifar_dir(dir, which));
   Dataset data;
   data.channels = 3;
@@ -114,7 +114,7 @@ Dataset load_cifar(const std::string& dir, Cifar which, CifarLabel label) {
       labels.push_back(batch.labels);
     }
     data.train = {at::cat(images), at::cat(labels)};
-    data.test = read_cifar_file((root / "test_batch.bin").string(), which, kCifarRecordsPerBatch, label);
+    if (test_split) data.test = read_cifar_file((root / "test_batch.bin").string(), which, kCifarRecordsPerBatch, label);
     data.mean.assign(std::begin(kCifar10Mean), std::end(kCifar10Mean));
     data.std.assign(std::begin(kCifar10Std), std::end(kCifar10Std));
   } else {
@@ -122,7 +122,7 @@ Dataset load_cifar(const std::string& dir, Cifar which, CifarLabel label) {
     classes = label == CifarLabel::kFine ? 100 : 20;
     names_file = label == CifarLabel::kFine ? "fine_label_names.txt" : "coarse_label_names.txt";
     data.train = read_cifar_file((root / "train.bin").string(), which, kCifarTrainRecords, label);
-    data.test = read_cifar_file((root / "test.bin").string(), which, kCifarRecordsPerBatch, label);
+    if (test_split) data.test = read_cifar_file((root / "test.bin").string(), which, kCifarRecordsPerBatch, label);
     data.mean.assign(std::begin(kCifar100Mean), std::end(kCifar100Mean));
     data.std.assign(std::begin(kCifar100Std), std::end(kCifar100Std));
   }
@@ -278,13 +278,13 @@ torch::Tensor pad_images(const torch::Tensor& images, int64_t size) {
       .contiguous();
 }
 
-Dataset load_fashion_mnist(const std::string& dir) {
+Dataset load_fashion_mnist(const std::string& dir, bool test_split) {
   constexpr const char* kWho = "Fashion-MNIST";
   Dataset data;
   data.name = "fashion-mnist";
   data.channels = 1;
   data.train = idx_split(dir, "train", kMnistTrainImages, kWho);
-  data.test = idx_split(dir, "t10k", kMnistTestImages, kWho);
+  if (test_split) data.test = idx_split(dir, "t10k", kMnistTestImages, kWho);
   // Class names from the data set's README (https://github.com/zalandoresearch/fashion-mnist).
   data.classes = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                   "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};

@@ -63,6 +63,20 @@ expect_usage_error info --net nope --depth 110 | grep -q "expected one of" || fa
 expect_usage_error info --depth 110 | grep -q "\-\-net is required" || fail "missing --net"
 expect_usage_error info --net preresnet --depth 110 --shortcut C | grep -q "expected A or B" || fail "switch"
 expect_usage_error bogus | grep -q "unknown command" || fail "command"
+# --dataset: the network takes the data set's channels and classes (its row of the data-set table), unless
+# --classes or --in-channels say otherwise.
+for case in "fashion-mnist 1 10" "cifar100 3 100"; do
+  read -r dataset channels classes <<< "$case"
+  "$propnet" info --net plain --depth 20 --dataset "$dataset" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert (d["in_channels"], d["classes"]) == (int(sys.argv[1]), int(sys.argv[2])), d' "$channels" "$classes" ||
+    fail "info --dataset $dataset"
+done
+"$propnet" info --net plain --depth 20 --dataset cifar100 --classes 7 --json | python3 -c '
+import json, sys; d = json.load(sys.stdin); assert d["classes"] == 7, d' || fail "--classes beats --dataset"
+grep -q -- "--dataset" <<< "$("$propnet" info --help)" || fail "info --help lists --dataset"
+
 # --schema --json: every config key with its default as JSON (the toolkit reads defaults from here).
 "$propnet" info --schema --json | python3 -c '
 import json, sys

@@ -110,6 +110,14 @@ PY
 
 [ -f "$data/train-images-idx3-ubyte.gz" ] || { echo "SKIP: $data missing (apt install dataset-fashion-mnist)"; exit 77; }
 
+# 3b. A search never reads the test set: a folder that holds only the training files will do.
+mkdir -p "$work/train-only"
+ln -sf "$data"/train-images-idx3-ubyte.gz "$data"/train-labels-idx1-ubyte.gz "$work/train-only/"
+"$propnet" search --net plain --depth 8 --method greedy --keep 3 --dataset fashion-mnist --data-dir "$work/train-only" \
+  --subset 256 --val-split 64 --epochs 1 --out "$work/runs" --name train-only -q > /dev/null 2> "$work/train-only.err" ||
+  { cat "$work/train-only.err"; fail "a search needed the test files"; }
+[ -f "$work/runs/train-only/seed-0/search.json" ] || fail "the train-only search wrote no search.json"
+
 # 4. gates: interrupted and resumed equals uninterrupted, bitwise (CPU).
 gates=(search --net preresnet --depth 8 --dataset fashion-mnist --subset 704 --val-split 192 --epochs 2
        --batch-size 32 --keep 4 --score-every 2 --threads 1 --out "$work/runs" --set search.reselect_every=4

@@ -39,7 +39,8 @@ std::string find_cifar_dir(const std::string& dir, Cifar which);
 
 /// Loads the official binary version with its official counts (50,000 train, 10,000 test),
 /// class names from batches.meta.txt / fine_label_names.txt / coarse_label_names.txt when present.
-Dataset load_cifar(const std::string& dir, Cifar which, CifarLabel label = CifarLabel::kFine);
+/// `test_split` false: the test file is not read (nor required), and `test` stays empty.
+Dataset load_cifar(const std::string& dir, Cifar which, CifarLabel label = CifarLabel::kFine, bool test_split = true);
 
 /// Non-empty lines of a class-names file (trailing whitespace trimmed); empty if the file is absent.
 std::vector<std::string> read_class_names(const std::string& path);

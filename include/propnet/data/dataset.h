@@ -58,6 +58,9 @@ struct DatasetOptions {
   TORCH_ARG(bool, coarse_labels) = false;
   /// Device the images and labels are moved to once, after loading.
   TORCH_ARG(torch::Device, device) = torch::kCPU;
+  /// Read the test split too. false leaves `test` empty and never opens its files: a search, which never reads
+  /// the test set, then works on a folder that holds only the training files.
+  TORCH_ARG(bool, test_split) = true;
 };
 
 /// `dataset` with its last `n` training images moved into `val` (0: unchanged). Throws

@@ -34,6 +34,7 @@ torch::Tensor pad_images(const torch::Tensor& images, int64_t size);
 /// Loads Fashion-MNIST from `dir` (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz],
 /// t10k-...), checking magic numbers, 28x28 images, the official counts and that images and
 /// labels agree; images are zero-padded to 1x32x32.
-Dataset load_fashion_mnist(const std::string& dir);
+/// `test_split` false: the t10k files are not read (nor required), and `test` stays empty.
+Dataset load_fashion_mnist(const std::string& dir, bool test_split = true);
 
 }  // namespace propnet::data
