@@ -8,9 +8,12 @@
 
 namespace propnet {
 
-ReluMask::ReluMask(std::initializer_list<bool> keep) : keep_(keep) {}
+ReluMask::ReluMask(std::initializer_list<bool> keep) : ReluMask(std::vector<bool>(keep)) {}
 
-ReluMask::ReluMask(std::vector<bool> keep) : keep_(std::move(keep)) {}
+ReluMask::ReluMask(std::vector<bool> keep) : keep_(std::move(keep)) {
+  // Every module has at least one site; an empty mask would make cycle() divide by zero.
+  TORCH_CHECK_VALUE(!keep_.empty(), "ReluMask: expected at least one site (got an empty mask)");
+}
 
 ReluMask ReluMask::paired(int64_t units) {
   TORCH_CHECK_VALUE(units > 0, "ReluMask: expected at least one unit (got ", units, ")");

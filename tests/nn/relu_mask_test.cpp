@@ -1,4 +1,5 @@
 #include <sstream>
+#include <vector>
 
 #include <c10/util/Exception.h>
 #include <gmock/gmock.h>
@@ -53,6 +54,13 @@ TEST(ReluMaskTest, RejectsOtherCharactersWithTheirPosition) {
   EXPECT_THAT([] { ReluMask::parse("01x1"); },
               ThrowsMessage<c10::ValueError>(HasSubstr("(got \"01x1\" with 'x' at position 2)")));
   EXPECT_THAT([] { ReluMask::parse(""); }, ThrowsMessage<c10::ValueError>(HasSubstr("empty string")));
+}
+
+TEST(ReluMaskTest, AnEmptyMaskCannotBeConstructed) {
+  // It would make cycle() take a modulo by zero.
+  EXPECT_THAT([] { ReluMask(std::vector<bool>{}); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("expected at least one site (got an empty mask)")));
+  EXPECT_THAT([] { ReluMask({}); }, ThrowsMessage<c10::ValueError>(HasSubstr("at least one site")));
 }
 
 TEST(ReluMaskTest, RejectsOutOfRangeSites) {

@@ -15,6 +15,7 @@ namespace propnet {
 /// Removing a ReLU never removes the BN beside it (paper §II.B).
 class ReluMask {
  public:
+  /// Throws c10::ValueError for an empty mask: every mask has at least one site.
   ReluMask(std::initializer_list<bool> keep);
   explicit ReluMask(std::vector<bool> keep);
 
