@@ -216,6 +216,10 @@ def write_plot(stem, analysis):
             ax.grid(True, alpha=0.3)
         ax_row[0].legend(fontsize=8)
         ax_row[2].legend(fontsize=8)
+    counts = [r["diff"]["n"] if r["diff"] else 0 for f in analysis.values() for r in f["rows"]]
+    fig.suptitle(f"2:1 vs paired against depth, Fashion-MNIST (PLAN.md); paired seeds per depth: "
+                 f"{min(counts)}–{max(counts)}" if min(counts) != max(counts) else
+                 f"2:1 vs paired against depth, Fashion-MNIST (PLAN.md); {counts[0]} paired seed(s) per depth", fontsize=10)
     fig.tight_layout()
     fig.savefig(stem + ".png", metadata={"Software": None})
     fig.savefig(stem + ".svg", metadata={"Date": None})
