@@ -9,6 +9,7 @@ Reports are byte-for-byte functions of what they read (no dates, seeded resampli
 is checked by rebuilding it from its record.
 """
 import argparse
+import importlib
 import os
 
 from . import common, targets
@@ -26,26 +27,23 @@ def register(sub, name, summary):
     p.set_defaults(run=run)
 
 
+# Reports of one experiment folder: its module, the file that marks such a folder, and what that folder is.
+FOLDER_REPORTS = {"pareto": ("report_pareto", "arms.tsv", "a scripts/lab pareto experiment folder or its record"),
+                  "depth": ("report_depth", "dataset.json", "the depth sweep's record")}
+
+
 def run(args):
-    if args.targets[0] == "pareto":
+    if args.targets[0] in FOLDER_REPORTS:
+        name = args.targets[0]
+        module, marker, what = FOLDER_REPORTS[name]
         if len(args.targets) > 1 or not args.runs or not args.results:
-            raise UsageError("pareto takes one experiment: scripts/lab report pareto --runs DIR --results DIR")
-        if not os.path.exists(os.path.join(args.runs, "arms.tsv")):
-            raise UsageError(f"{args.runs}: no arms.tsv (is it a scripts/lab pareto experiment folder or its record?)")
-        from . import report_pareto
-        written = report_pareto.report(os.path.abspath(args.runs), args.results)
-        print("pareto: " + ", ".join(os.path.relpath(p) for p in written))
+            raise UsageError(f"{name} takes one folder: scripts/lab report {name} --runs DIR --results DIR")
+        if not os.path.exists(os.path.join(args.runs, marker)):
+            raise UsageError(f"{args.runs}: no {marker} (is it {what}?)")
+        written = importlib.import_module(f"{__package__}.{module}").report(os.path.abspath(args.runs), args.results)
+        print(f"{name}: " + ", ".join(os.path.relpath(p) for p in written))
         return 0
-    from . import report_paper
-    if args.targets[0] == "depth":
-        if len(args.targets) > 1 or not args.runs or not args.results:
-            raise UsageError("depth takes one sweep: scripts/lab report depth --runs DIR --results DIR")
-        if not os.path.exists(os.path.join(args.runs, "dataset.json")):
-            raise UsageError(f"{args.runs}: no dataset.json (is it the depth sweep's record?)")
-        from . import report_depth
-        written = report_depth.report(os.path.abspath(args.runs), args.results)
-        print("depth: " + ", ".join(os.path.relpath(p) for p in written))
-        return 0
+    from . import report_paper  # scipy and statsmodels: only where a report is written
     propnet = common.propnet_of(args)
     runs = args.runs or os.path.join(ROOT, "runs", "paper")
     results = args.results or os.path.join(ROOT, "results")

@@ -52,11 +52,6 @@ def protocol(propnet):
     return [(section, key, propnet.default(f"{section}.{key}"), label) for section, key, label in PROTOCOL_KEYS]
 
 
-def load_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
 def fmt(x, digits=2):
     return f"{x:.{digits}f}"
 
@@ -151,7 +146,7 @@ def protocol_notes(rows, propnet):
 def collect(target, spec, runs_dir, configs_dir):
     rows = []
     for index, row in enumerate(spec["rows"], 1):
-        config = load_json(os.path.join(configs_dir, row["config"]))
+        config = run_folders.load_json(os.path.join(configs_dir, row["config"]))
         run = read_run(os.path.join(runs_dir, config["name"]))
         by_seed = run["finals"] if run else {}
         finals = list(by_seed.values())

@@ -21,14 +21,13 @@ matplotlib allows cheaply.
 """
 import csv
 import glob
-import json
 import math
 import os
 
 import numpy as np
 
 from . import stats as st
-from .runs import read_run
+from .runs import load_json, read_run
 
 REFERENCE_ARMS = ("random", "exhaustive")  # the populations a mask is ranked in, first present wins
 RECORD = "RECORD"  # marks a copy of an experiment without its checkpoints (scripts/pareto.sh writes it)
@@ -37,11 +36,6 @@ SUBTRAHEND_ORDER = ("paired", "reference", "paper")  # a family comparison is X 
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
-
-def load_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
 
 def relu_elements(sites, mask):
     """ReLU elements per image of a mask, stem and head included (as propnet info --sites counts them)."""

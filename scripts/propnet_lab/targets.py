@@ -1,17 +1,12 @@
 """The paper's experiments as targets: configs/paper/targets.json lists, per table or figure, its rows' configs
 in the paper's order. Read by `reproduce` (which runs them) and `report` (which tabulates them)."""
-import json
 import os
 
 from .binary import ROOT
+from .runs import load_json
 from .cli import UsageError
 
 TARGETS = ["table1", "table2", "fig6", "fig7", "fig8", "table3"]  # the paper's order; "all" runs them in it
-
-
-def load_json(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
 
 
 def load_targets(configs_dir=os.path.join(ROOT, "configs", "paper")):
