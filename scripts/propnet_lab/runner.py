@@ -1,7 +1,7 @@
 """The one job runner: propnet processes in job slots, resumable, interruptible.
 
 A job is one propnet command (one training seed, one search seed, ...) and knows whether it already finished
-(`done()`, read from what propnet wrote: summary.json or search.json), so rerunning the same command skips
+(`done()`, read from what propnet wrote: summary.json or searches.json), so rerunning the same command skips
 finished jobs and propnet resumes interrupted ones from their checkpoints. Slots: `--jobs N` processes at once;
 with `--gpus LIST` slot i sees only GPU LIST[i mod len] (CUDA_VISIBLE_DEVICES); with `pin_cores` slot i runs on
 its own cores (taskset). A SLURM array task runs one job (`only`). Ctrl-C (or SIGTERM) is passed to every

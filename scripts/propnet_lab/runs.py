@@ -2,7 +2,7 @@
 
 A train run folder holds config.json (the resolved config), summary.json (every seed's status, written by
 propnet after each invocation) and seed-<s>/metrics.jsonl (one JSON object per epoch). A seed's status is
-summary.json's, never re-derived here: "done", "failed", "incomplete" or "unreadable". Committed records
+summary.json's, never re-derived here: "done", "stopped", "failed", "incomplete" or "unreadable". Committed records
 (results/**/record/) are run folders without checkpoints; their summary.json was written while the
 checkpoints existed, so their statuses stand.
 """
@@ -15,7 +15,7 @@ import os
 @dataclasses.dataclass
 class Seed:
     seed: int
-    status: str                 # summary.json's: done, failed, incomplete, unreadable
+    status: str                 # summary.json's: done, stopped, failed, incomplete, unreadable
     metrics: list               # per-epoch dicts from metrics.jsonl, one per epoch (a resumed epoch: last wins)
     final_test_acc: float = None  # summary.json's final_test_acc (None when no epoch finished)
     epochs_completed: int = 0   # summary.json's (the checkpoint's count, not metrics.jsonl's lines)
@@ -89,8 +89,11 @@ def seed_done(run_dir, seed):
 
 
 def search_done(search_dir, seed):
-    """A search seed is done when its search.json exists (propnet search writes it last, atomically)."""
-    return os.path.exists(os.path.join(seed_dir(search_dir, seed), "search.json"))
+    """Whether searches.json of `search_dir` says `seed` is done (propnet search rewrites it after every seed)."""
+    path = os.path.join(search_dir, "searches.json")
+    if not os.path.exists(path):
+        return False
+    return any(int(s["seed"]) == int(seed) and s["status"] == "done" for s in load_json(path)["seeds"])
 
 
 def copy_record(source, record):

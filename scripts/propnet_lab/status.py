@@ -3,7 +3,7 @@
 DIR is the folder that holds the runner's lab-state.json: a `pareto` experiment folder, a `reproduce` runs folder
 (runs/paper or runs/reduced-...) or a `sweep` --state folder. Per job: done / running / stopped / failed /
 pending, epochs done, the last epoch's images/s and, for running jobs, the time left; then the totals and an ETA.
-A training job counts as done when its run folder's summary.json says so, a search when its search.json exists.
+A job counts as done when its run folder's summary.json (a search's: searches.json) says so.
 """
 import argparse
 import glob

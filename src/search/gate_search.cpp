@@ -47,6 +47,15 @@ GatedNetworkImpl::GatedNetworkImpl(models::Network net_) : net(register_module("
   set_mask(models::resolve_network_mask(net->spec()));
 }
 
+std::shared_ptr<torch::nn::Module> GatedNetworkImpl::clone(const c10::optional<torch::Device>& device) const {
+  auto copy = std::make_shared<GatedNetworkImpl>(
+      models::Network(std::dynamic_pointer_cast<models::NetworkImpl>(net->clone(device))));
+  if (device) copy->to(*device);  // its gates beside its network
+  torch::NoGradGuard no_grad;
+  copy->gates.copy_(gates);
+  return copy;
+}
+
 torch::Tensor GatedNetworkImpl::forward(torch::Tensor x) { return forward_with(x, gates); }
 
 torch::Tensor GatedNetworkImpl::forward_with(const torch::Tensor& x, const torch::Tensor& values) {
@@ -256,11 +265,11 @@ void GateSearch::after_step(const train::StepContext& context) {
   selected_ = true;
 }
 
-void GateSearch::after_epoch(int64_t epoch) {
-  const ReluMask now = mask();
-  const int64_t changed = trajectory_.empty() ? 0 : hamming(now, ReluMask::parse(trajectory_.back().mask));
-  trajectory_.push_back({epoch, now.to_string(), changed});
+int64_t GateSearch::changes_this_epoch() const {
+  return trajectory_.empty() ? 0 : hamming(mask(), ReluMask::parse(trajectory_.back().mask));
 }
+
+void GateSearch::after_epoch(int64_t epoch) { trajectory_.push_back({epoch, mask().to_string(), changes_this_epoch()}); }
 
 void GateSearch::save(torch::serialize::OutputArchive& archive) const {
   archive.write("scores", at::tensor(scores_, at::kDouble));

@@ -21,6 +21,24 @@ namespace {
 using fixtures::kSixSites;
 using fixtures::preresnet8;
 
+TEST(GatedNetworkTest, ACloneIsAnIndependentCopyWithItsGates) {
+  torch::manual_seed(0);
+  GatedNetwork gated{models::Network(preresnet8())};
+  gated->set_mask(ReluMask::parse("101010"));
+  gated->eval();
+  auto copy = std::dynamic_pointer_cast<GatedNetworkImpl>(gated->clone());
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(copy->mask().to_string(), "101010");
+  const torch::Tensor x = torch::randn({2, 3, 32, 32});
+  EXPECT_TRUE(torch::equal(copy->forward(x), gated->forward(x)));
+  copy->set_mask(ReluMask::parse("111111"));
+  EXPECT_EQ(gated->mask().to_string(), "101010");  // the original keeps its gates ...
+  EXPECT_FALSE(torch::equal(copy->forward(x), gated->forward(x)));
+  torch::NoGradGuard no_grad;
+  copy->net->parameters()[0].add_(1);  // ... and its weights
+  EXPECT_FALSE(torch::equal(copy->net->parameters()[0], gated->net->parameters()[0]));
+}
+
 TEST(SelectMaskTest, KeepsTheBudgetAndEachStagesMinimum) {
   const std::vector<double> scores{5, 4, 3, 2, 1, 0};
   EXPECT_EQ(select_mask(scores, kSixSites, {3, 1}).to_string(), "101010");

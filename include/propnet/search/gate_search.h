@@ -32,6 +32,8 @@ class GatedNetworkImpl : public torch::nn::Module {
   /// The gates as a mask (a value > 0.5 keeps the site).
   ReluMask mask() const;
   void set_mask(const ReluMask& mask);
+  /// A deep copy (weights, buffers and gates), on `device` if given: an independent gated network.
+  std::shared_ptr<torch::nn::Module> clone(const c10::optional<torch::Device>& device = c10::nullopt) const override;
 
   models::Network net;
   torch::Tensor gates;
@@ -95,6 +97,9 @@ class GateSearch : public train::StepHook {
   /// One per network site (sites outside the space are scored too).
   const std::vector<double>& scores() const { return scores_; }
   const std::vector<EpochMask>& trajectory() const { return trajectory_; }
+  /// Sites changed since the last recorded epoch's end (0 before the first): what `after_epoch`
+  /// records as the epoch's hamming distance, also right after a resume.
+  int64_t changes_this_epoch() const;
   int64_t score_steps() const { return score_steps_; }
   int64_t val_images() const { return val_images_; }
 

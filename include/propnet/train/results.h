@@ -57,6 +57,9 @@ struct SeedResult {
 struct SeedFiles {
   explicit SeedFiles(std::filesystem::path dir);
   std::filesystem::path dir, checkpoint, previous_checkpoint, model, metrics_jsonl, metrics_csv;
+  /// Whether the seed finished: model.pt exists. The Trainer writes it last, after the final
+  /// checkpoint, so this is the one test of a finished training seed (`experiment::RunFolder::done`).
+  bool finished() const;
 };
 
 }  // namespace propnet::train

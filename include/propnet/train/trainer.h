@@ -35,6 +35,9 @@ class OutputArchive;
 }  // namespace torch::serialize
 
 namespace propnet::train {
+namespace detail {
+class TrainerRun;
+}  // namespace detail
 
 /// What a `StepHook` sees after a training step.
 struct StepContext {
@@ -143,6 +146,7 @@ class Trainer {
   SeedResult run();
 
  private:
+  friend class detail::TrainerRun;  // one run() in its phases (trainer.cpp)
   struct State;
   std::unique_ptr<State> state_;
 };
