@@ -8,9 +8,21 @@
 
 namespace propnet::cli {
 
+const char* help_section(FlagGroup group) {
+  switch (group) {
+    case FlagGroup::kNetwork: return flag_groups::kNetwork;
+    case FlagGroup::kSwitches: return flag_groups::kSwitches;
+    case FlagGroup::kExperiment: return flag_groups::kExperiment;
+    case FlagGroup::kData: return flag_groups::kData;
+    case FlagGroup::kTraining: return flag_groups::kTraining;
+    case FlagGroup::kSearch: return flag_groups::kSearch;
+  }
+  return flag_groups::kNetwork;
+}
+
 bool FlagSelection::contains(const ConfigFlag& flag) const {
   if (flag.name.empty()) return false;
-  return std::find(groups.begin(), groups.end(), flag.group) != groups.end() ||
+  return std::find(groups.begin(), groups.end(), help_section(flag.group)) != groups.end() ||
          std::find(flags.begin(), flags.end(), flag.name) != flags.end();
 }
 
@@ -19,13 +31,13 @@ void add_config_flags(cxxopts::Options& options, const FlagSelection& selection)
     const ConfigFlag& flag = key.flag;
     if (!selection.contains(flag)) continue;
     if (!flag.takes_value) {
-      options.add_options(flag.group)(flag.name, flag.help);
+      options.add_options(help_section(flag.group))(flag.name, flag.help);
     } else if (flag.repeatable) {
-      options.add_options(flag.group)(flag.name, flag.help, cxxopts::value<std::vector<std::string>>());
+      options.add_options(help_section(flag.group))(flag.name, flag.help, cxxopts::value<std::vector<std::string>>());
     } else if (!flag.implicit_value.empty()) {
-      options.add_options(flag.group)(flag.name, flag.help, cxxopts::value<std::string>()->implicit_value(flag.implicit_value));
+      options.add_options(help_section(flag.group))(flag.name, flag.help, cxxopts::value<std::string>()->implicit_value(flag.implicit_value));
     } else {
-      options.add_options(flag.group)(flag.name, flag.help, cxxopts::value<std::string>());
+      options.add_options(help_section(flag.group))(flag.name, flag.help, cxxopts::value<std::string>());
     }
   }
 }

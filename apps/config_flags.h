@@ -10,9 +10,22 @@
 
 namespace propnet::cli {
 
+/// The --help sections of the flags that set config keys, one per `FlagGroup`.
+namespace flag_groups {
+inline constexpr const char* kNetwork = "Network";
+inline constexpr const char* kSwitches = "Architecture switches (spec section 10; defaults are the spec's)";
+inline constexpr const char* kExperiment = "Experiment";
+inline constexpr const char* kData = "Data";
+inline constexpr const char* kTraining = "Training";
+inline constexpr const char* kSearch = "Search";
+}  // namespace flag_groups
+
+/// The --help section of a group of flags: one of `flag_groups`.
+const char* help_section(FlagGroup group);
+
 /// Which of the schema's flags a command takes: whole help groups, plus single flags by name.
 struct FlagSelection {
-  std::vector<std::string> groups;  ///< propnet::flag_groups
+  std::vector<std::string> groups;  ///< Help sections: `flag_groups`
   std::vector<std::string> flags;   ///< "batch-size", ...
   bool contains(const ConfigFlag& flag) const;
 };

@@ -82,10 +82,7 @@ void check_launch(const ExperimentConfig& config, const dist::LaunchEnv& launch)
                      std::to_string(launch.world_size) + " ranks, which would all use that one GPU); with \"cuda\" " +
                      "each rank takes GPU LOCAL_RANK; pick GPUs with CUDA_VISIBLE_DEVICES");
   }
-  if (launch.distributed() && config.train.cuda_graph) {
-    throw UsageError("train.cuda_graph: expected false in a data-parallel run (got true with " +
-                     std::to_string(launch.world_size) + " ranks); the gradient all-reduce runs eagerly");
-  }
+  check_device_rules(config.train, device, launch.world_size);
 }
 
 data::Dataset load_experiment_data(const ExperimentConfig& config, const c10::Device& device, bool test_split) {

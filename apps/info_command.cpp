@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <propnet/choices.h>
+#include <propnet/config.h>
 #include <propnet/models/registry.h>
 #include <propnet/models/summary.h>
 
@@ -152,10 +154,10 @@ FlagSelection info_flags() {
 void print_schema(bool json) {
   nlohmann::json rows = nlohmann::json::array();
   for (const ConfigKey& key : config_keys()) {
-    nlohmann::json row{{"key", key.path}, {"type", key.type}, {"allowed", key.allowed}, {"doc", key.doc},
+    nlohmann::json row{{"key", key.path}, {"type", to_string(key.type)}, {"allowed", key.allowed}, {"doc", key.doc},
                        {"changes_results", key.changes_results}};
     row["default"] = key.default_json.empty() ? nlohmann::json() : nlohmann::json::parse(key.default_json);
-    row["required"] = key.default_json.empty() && key.type != "object";
+    row["required"] = key.default_json.empty() && key.type != KeyType::kObject;
     row["flag"] = key.flag.name.empty() ? "" : "--" + key.flag.name;
     rows.push_back(std::move(row));
   }

@@ -16,6 +16,7 @@ enum class BottleneckStride;
 enum class FinalMerge;
 enum class ConvInit;
 enum class SearchMethod;
+enum class KeyType;
 namespace models {
 enum class PlainIndexing;
 }
@@ -39,6 +40,7 @@ template <> const Spellings<BottleneckStride>& spellings<BottleneckStride>();
 template <> const Spellings<FinalMerge>& spellings<FinalMerge>();
 template <> const Spellings<ConvInit>& spellings<ConvInit>();
 template <> const Spellings<SearchMethod>& spellings<SearchMethod>();
+template <> const Spellings<KeyType>& spellings<KeyType>();
 template <> const Spellings<models::PlainIndexing>& spellings<models::PlainIndexing>();
 template <> const Spellings<data::DatasetKind>& spellings<data::DatasetKind>();
 

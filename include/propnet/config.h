@@ -142,12 +142,22 @@ void validate(const ExperimentConfig& config, const std::string& source = "flags
 /// Checks a training spec alone, as the trainer receives it from a library caller: the ranges of
 /// the "train" keys and their cross-key rules (`TrainSpec: train.lr: expected a number > 0 (got -1)`).
 void validate(const TrainSpec& spec);
+/// What train.amp and train.cuda_graph need of the device and of data parallelism (fp16 and CUDA graphs
+/// need CUDA, a graph cannot replay fp16's loss scaler, the gradient all-reduce of `ranks` > 1 runs
+/// eagerly): the one home of these rules, which `validate`, the Trainer and `propnet bench` all call.
+/// Throws c10::ValueError naming the key: `train.cuda_graph: expected false on train.device "cpu" (got true); ...`.
+void check_device_rules(const TrainSpec& spec, const std::optional<c10::Device>& device, int64_t ranks = 1);
 /// The fully resolved config as pretty JSON, every key in schema order, in the schema `parse_config`
 /// reads. With `environment`, an "environment" object follows (versions, devices, the git revision
 /// propnet was built from): what a run folder's config.json holds; `parse_config` ignores it.
 std::string to_json(const ExperimentConfig& config, bool environment = false);
 /// `name` if set, else "<net>-<depth>-<variant>-<dataset>".
 std::string run_name(const ExperimentConfig& config);
+/// The mask text in a mask file: a text file holding the mask (blank lines and lines starting with
+/// '#' ignored, the others joined as units), or a JSON file (what `propnet search` writes) with a
+/// "relu_mask" string. Throws c10::ValueError naming the file. Configs read `network.relu_mask_file`
+/// with it when it is set (parse_config, apply_override, apply_flag), into `network.relu_mask`.
+std::string read_relu_mask_file(const std::string& path);
 /// Seeds from "0-4" or "0,2,5" (or a mix "0-2,7"); throws c10::ValueError otherwise.
 std::vector<int64_t> parse_seed_list(const std::string& text);
 
@@ -162,20 +172,16 @@ struct ConfigDifference {
 /// `before` may be resumed with `now`.
 std::optional<ConfigDifference> first_result_difference(const ExperimentConfig& before, const ExperimentConfig& now);
 
-/// The help sections of the flags that set config keys, in --help order.
-namespace flag_groups {
-inline constexpr const char* kNetwork = "Network";
-inline constexpr const char* kSwitches = "Architecture switches (spec section 10; defaults are the spec's)";
-inline constexpr const char* kExperiment = "Experiment";
-inline constexpr const char* kData = "Data";
-inline constexpr const char* kTraining = "Training";
-inline constexpr const char* kSearch = "Search";
-}  // namespace flag_groups
+/// Which group of flags a key's flag belongs to (the CLI gives each group a help section).
+enum class FlagGroup { kNetwork, kSwitches, kExperiment, kData, kTraining, kSearch };
+
+/// The JSON type of a schema key (`propnet info --schema` spells them "string", "integer", ...).
+enum class KeyType { kString, kInteger, kNumber, kBool, kChoice, kList, kSeeds, kObject };
 
 /// A command-line flag that sets a config key (`propnet train --lr 0.05` sets train.lr).
 struct ConfigFlag {
   std::string name;   ///< Without dashes: "lr", "no-augment". "" when the key has no flag.
-  std::string group;  ///< Help section: one of `flag_groups`.
+  FlagGroup group = FlagGroup::kNetwork;
   std::string help;   ///< One line for --help.
   bool takes_value = true;   ///< false: a switch (--no-augment), which sets `switch_value`.
   std::string switch_value;  ///< JSON a switch sets ("false").
@@ -186,7 +192,7 @@ struct ConfigFlag {
 /// One key of the schema: the table configs/README.md documents (a test keeps the two equal).
 struct ConfigKey {
   std::string path;          ///< "train.lr"; objects too ("train"), with type "object".
-  std::string type;          ///< "string", "integer", "number", "bool", "choice", "list", "seeds", "object".
+  KeyType type = KeyType::kString;
   std::string default_json;  ///< The default as JSON text ("0.1"); "" for required keys and objects.
   std::string allowed;       ///< The allowed values or range, e.g. "> 0" or "\"off\", \"bf16\", \"fp16\"".
   std::string doc;           ///< One line.

@@ -37,17 +37,24 @@ void check_train_rules(const TrainSpec& t, const Namer& where) {
   if (t.nesterov && !(t.momentum > 0)) {
     fail(where("train.nesterov"), "expected false when train.momentum is 0 (got true); Nesterov needs momentum > 0");
   }
-  const bool cpu = t.device && t.device->is_cpu();
+  check_device_rules(t, t.device, 1, where);
+}
+
+void check_device_rules(const TrainSpec& t, const std::optional<c10::Device>& device, int64_t ranks,
+                        const Namer& where) {
+  const bool cpu = device && device->is_cpu();
+  const std::string on = device ? " on train.device \"" + device->str() + "\"" : "";
   if (t.amp == Amp::kFp16 && cpu) {
-    fail(where("train.amp"), "expected \"off\" or \"bf16\" on train.device \"cpu\" (got \"fp16\"); fp16 autocast "
-         "needs a CUDA device");
+    fail(where("train.amp"), "expected \"off\" or \"bf16\"", on, " (got \"fp16\"); fp16 autocast needs a CUDA device");
   }
-  if (t.cuda_graph && cpu) {
-    fail(where("train.cuda_graph"), "expected false on train.device \"cpu\" (got true); CUDA graphs need a CUDA device");
-  }
+  if (t.cuda_graph && cpu) fail(where("train.cuda_graph"), "expected false", on, " (got true); CUDA graphs need a CUDA device");
   if (t.cuda_graph && t.amp == Amp::kFp16) {
     fail(where("train.cuda_graph"), "expected false with train.amp \"fp16\" (got true): the fp16 loss scaler reads "
-         "the host every step; use train.amp \"bf16\"");
+         "the host every step, which a graph cannot replay; use train.amp \"bf16\"");
+  }
+  if (t.cuda_graph && ranks > 1) {
+    fail(where("train.cuda_graph"), "expected false in a data-parallel run (got true with ", ranks,
+         " ranks); the gradient all-reduce runs eagerly");
   }
 }
 
@@ -59,15 +66,11 @@ void check_cross(const ExperimentConfig& c, const Namer& where) {
   // The mask's source first (a bad variant, mask or file), then the selectors on top of it.
   models::NetworkSpec without_drops = n;
   without_drops.relu_drop.clear();
-  const char* mask_key = !n.relu_mask.empty()        ? "network.relu_mask"
-                         : !n.relu_mask_file.empty() ? "network.relu_mask_file"
+  const char* mask_key = !n.relu_mask_file.empty() ? "network.relu_mask_file"  // its mask is in relu_mask
+                         : !n.relu_mask.empty()      ? "network.relu_mask"
                                                      : "network.variant";
   rethrow_at(where(mask_key), [&] { models::resolve_network_mask(without_drops); });
   rethrow_at(where("network.relu_drop"), [&] { models::resolve_network_mask(n); });
-  if (n.widen_factor != 1 && n.arch != "dfn-mr") {
-    fail(where("network.widen_factor"), "expected 1 for ", quoted(n.arch), " (got ", n.widen_factor,
-         "); only dfn-mr widens");
-  }
   if (const auto unused = models::unused_switch(n)) {
     fail(where("network." + unused->name), "expected ", unused->default_value, " for ", quoted(n.arch), " (got ",
          unused->value, "); it applies to ", unused->used_by, " only");

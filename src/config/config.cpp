@@ -194,6 +194,11 @@ void validate(const ExperimentConfig& config, const std::string& source) {
   config_detail::check_cross(config, where);
 }
 
+void check_device_rules(const TrainSpec& spec, const std::optional<c10::Device>& device, int64_t ranks) {
+  const Namer where = [](const std::string& path) { return Where{path}; };
+  config_detail::check_device_rules(spec, device, ranks, where);
+}
+
 void validate(const TrainSpec& spec) {
   ExperimentConfig config;
   config.train = spec;

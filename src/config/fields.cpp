@@ -22,10 +22,10 @@ double as_number(const Json& v, const Where& where) {
   return value;
 }
 
-Field basic(std::string path, std::string type, std::string allowed, std::string doc) {
+Field basic(std::string path, KeyType type, std::string allowed, std::string doc) {
   Field f;
   f.key.path = std::move(path);
-  f.key.type = std::move(type);
+  f.key.type = type;
   f.key.allowed = std::move(allowed);
   f.key.doc = std::move(doc);
   return f;
@@ -75,10 +75,10 @@ Range between(double lo, double hi, bool lo_open, bool hi_open) {
   return r;
 }
 
-Field object(std::string path, std::string doc) { return basic(std::move(path), "object", "", std::move(doc)); }
+Field object(std::string path, std::string doc) { return basic(std::move(path), KeyType::kObject, "", std::move(doc)); }
 
 Field text(std::string path, Member<std::string> member, std::string doc, Check<std::string> check) {
-  Field f = basic(std::move(path), "string", "", std::move(doc));
+  Field f = basic(std::move(path), KeyType::kString, "", std::move(doc));
   f.string_valued = true;
   f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) { member(c) = as_string(v, where); };
   f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
@@ -87,7 +87,7 @@ Field text(std::string path, Member<std::string> member, std::string doc, Check<
 }
 
 Field integer(std::string path, Member<int64_t> member, int64_t min, std::string doc) {
-  Field f = basic(std::move(path), "integer", ">= " + std::to_string(min), std::move(doc));
+  Field f = basic(std::move(path), KeyType::kInteger, ">= " + std::to_string(min), std::move(doc));
   f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) { member(c) = as_integer(v, where); };
   f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
   f.check = [member, min](const ExperimentConfig& c, const Where& where) {
@@ -98,7 +98,7 @@ Field integer(std::string path, Member<int64_t> member, int64_t min, std::string
 }
 
 Field number(std::string path, Member<double> member, Range range, std::string doc) {
-  Field f = basic(std::move(path), "number", range.text(), std::move(doc));
+  Field f = basic(std::move(path), KeyType::kNumber, range.text(), std::move(doc));
   f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) { member(c) = as_number(v, where); };
   f.value = [member](const ExperimentConfig& c) { return Json(get(member, c)); };
   f.check = [member, range](const ExperimentConfig& c, const Where& where) {
@@ -109,7 +109,7 @@ Field number(std::string path, Member<double> member, Range range, std::string d
 }
 
 Field boolean(std::string path, Member<bool> member, std::string doc) {
-  Field f = basic(std::move(path), "bool", "true, false", std::move(doc));
+  Field f = basic(std::move(path), KeyType::kBool, "true, false", std::move(doc));
   f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
     if (!v.is_boolean()) fail(where, "expected true or false (got ", shown(v), ")");
     member(c) = v.get<bool>();
@@ -119,7 +119,7 @@ Field boolean(std::string path, Member<bool> member, std::string doc) {
 }
 
 Field bool_or_auto(std::string path, Member<std::optional<bool>> member, std::string doc) {
-  Field f = basic(std::move(path), "choice", "true, false, \"auto\"", std::move(doc));
+  Field f = basic(std::move(path), KeyType::kChoice, "true, false, \"auto\"", std::move(doc));
   f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
     if (v.is_string() && v.get<std::string>() == "auto") {
       member(c).reset();
@@ -137,7 +137,7 @@ Field bool_or_auto(std::string path, Member<std::optional<bool>> member, std::st
 }
 
 Field device(std::string path, Member<std::optional<c10::Device>> member, std::string doc) {
-  Field f = basic(std::move(path), "string", "\"auto\", \"cpu\", \"cuda\", \"cuda:N\"", std::move(doc));
+  Field f = basic(std::move(path), KeyType::kString, "\"auto\", \"cpu\", \"cuda\", \"cuda:N\"", std::move(doc));
   f.string_valued = true;
   f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
     const std::string text = as_string(v, where);
@@ -171,7 +171,7 @@ Field device(std::string path, Member<std::optional<c10::Device>> member, std::s
 template <typename T>
 Field list(std::string path, Member<std::vector<T>> member, std::string allowed, std::string doc,
            Check<std::vector<T>> check, const char* elements, T (*as_element)(const Json&, const Where&)) {
-  Field f = basic(std::move(path), "list", std::move(allowed), std::move(doc));
+  Field f = basic(std::move(path), KeyType::kList, std::move(allowed), std::move(doc));
   f.read = [member, elements, as_element](ExperimentConfig& c, const Json& v, const Where& where) {
     if (!v.is_array()) fail(where, "expected a list of ", elements, " (got ", shown(v), ")");
     std::vector<T> values;
@@ -195,7 +195,7 @@ Field integer_list(std::string path, Member<std::vector<int64_t>> member, std::s
 }
 
 Field string_list(std::string path, Member<std::vector<std::string>> member, std::string allowed, std::string doc) {
-  Field f = basic(std::move(path), "list", std::move(allowed), std::move(doc));
+  Field f = basic(std::move(path), KeyType::kList, std::move(allowed), std::move(doc));
   f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
     if (v.is_string()) {
       member(c) = {v.get<std::string>()};
@@ -211,7 +211,7 @@ Field string_list(std::string path, Member<std::vector<std::string>> member, std
 }
 
 Field seeds(std::string path, Member<std::vector<int64_t>> member, std::string doc) {
-  Field f = basic(std::move(path), "seeds", "non-negative, unique integers", std::move(doc));
+  Field f = basic(std::move(path), KeyType::kSeeds, "non-negative, unique integers", std::move(doc));
   f.read = [member](ExperimentConfig& c, const Json& v, const Where& where) {
     if (v.is_string()) {
       member(c) = seeds_from_text(v.get<std::string>(), where.prefix);

@@ -69,7 +69,7 @@ template <typename E>
 Field choice(std::string path, Member<E> member, std::string doc) {
   Field f;
   f.key.path = std::move(path);
-  f.key.type = "choice";
+  f.key.type = KeyType::kChoice;
   f.key.allowed = choice_list(spelling_list<E>());
   f.key.doc = std::move(doc);
   f.string_valued = true;

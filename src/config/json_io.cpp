@@ -2,6 +2,7 @@
 
 #include <c10/util/StringUtil.h>
 
+#include <propnet/config.h>
 #include <propnet/data/dataset_kind.h>
 
 namespace propnet::config_detail {
@@ -105,6 +106,15 @@ ExperimentConfig from_json(const Json& root, const Namer& where) {
     config.network.num_classes = data::classes_of(config.data.dataset, config.data.coarse_labels);
   }
   if (!network.contains("in_channels")) config.network.in_channels = data::channels_of(config.data.dataset);
+  // The config edge reads the mask file, once: a network never reads files. A set relu_mask is what it read before.
+  models::NetworkSpec& n = config.network;
+  if (n.relu_mask.empty() && !n.relu_mask_file.empty()) {
+    try {
+      n.relu_mask = read_relu_mask_file(n.relu_mask_file);
+    } catch (const c10::ValueError& e) {
+      fail(where("network.relu_mask_file"), e.msg());
+    }
+  }
   return config;
 }
 

@@ -10,7 +10,7 @@
 
 namespace propnet::config_detail {
 
-Field& Field::flag(std::string name, const char* group, std::string help) {
+Field& Field::flag(std::string name, FlagGroup group, std::string help) {
   key.flag.name = std::move(name);
   key.flag.group = group;
   key.flag.help = std::move(help);
@@ -22,7 +22,7 @@ Field& Field::repeatable() {
   return *this;
 }
 
-Field& Field::switch_flag(std::string name, const char* group, std::string help, Json sets) {
+Field& Field::switch_flag(std::string name, FlagGroup group, std::string help, Json sets) {
   flag(std::move(name), group, std::move(help));
   key.flag.takes_value = false;
   key.flag.switch_value = sets.dump();

@@ -13,12 +13,12 @@
 
 namespace propnet::config_detail {
 
-inline constexpr const char* kNetworkFlags = flag_groups::kNetwork;
-inline constexpr const char* kSwitchFlags = flag_groups::kSwitches;
-inline constexpr const char* kExperimentFlags = flag_groups::kExperiment;
-inline constexpr const char* kDataFlags = flag_groups::kData;
-inline constexpr const char* kTrainingFlags = flag_groups::kTraining;
-inline constexpr const char* kSearchFlags = flag_groups::kSearch;
+inline constexpr FlagGroup kNetworkFlags = FlagGroup::kNetwork;
+inline constexpr FlagGroup kSwitchFlags = FlagGroup::kSwitches;
+inline constexpr FlagGroup kExperimentFlags = FlagGroup::kExperiment;
+inline constexpr FlagGroup kDataFlags = FlagGroup::kData;
+inline constexpr FlagGroup kTrainingFlags = FlagGroup::kTraining;
+inline constexpr FlagGroup kSearchFlags = FlagGroup::kSearch;
 
 /// One key or object of the schema and what the config layer does with it.
 struct Field {
@@ -41,11 +41,11 @@ struct Field {
   /// A flag with words of its own (--channels-last on|off|auto): flag text -> JSON value.
   std::vector<std::pair<std::string, Json>> flag_words;
 
-  bool is_object() const { return key.type == "object"; }
+  bool is_object() const { return key.type == KeyType::kObject; }
 
   // Table modifiers.
-  Field& flag(std::string name, const char* group, std::string help);
-  Field& switch_flag(std::string name, const char* group, std::string help, Json sets);
+  Field& flag(std::string name, FlagGroup group, std::string help);
+  Field& switch_flag(std::string name, FlagGroup group, std::string help, Json sets);
   Field& implicit(std::string value);
   Field& repeatable();
   Field& words(std::vector<std::pair<std::string, Json>> flag_words_);

@@ -85,21 +85,21 @@ const Entry& entry(std::string_view name) {
                     c10::Join(", ", network_names()));
 }
 
-// The architecture switches and the families whose builders read them; conv_init, bn_eps and
-// bn_momentum apply to every family.
+// The architecture switches (and the widen factor) and the families whose builders read them;
+// conv_init, bn_eps and bn_momentum apply to every family.
 struct Switch {
   const char* name;
   const char* used_by;  // families, ", "-separated
-  std::function<std::string(const ArchOptions&)> spelled;  // the value as a config writes it
+  std::function<std::string(const NetworkSpec&)> spelled;  // the value as a config writes it
 };
 
 template <typename E>
-std::function<std::string(const ArchOptions&)> spelled_choice(E ArchOptions::*member) {
-  return [member](const ArchOptions& o) { return "\"" + to_string(o.*member) + "\""; };
+std::function<std::string(const NetworkSpec&)> spelled_choice(E ArchOptions::*member) {
+  return [member](const NetworkSpec& n) { return "\"" + to_string(n.options.*member) + "\""; };
 }
 
-std::function<std::string(const ArchOptions&)> spelled_bool(bool ArchOptions::*member) {
-  return [member](const ArchOptions& o) { return std::string(o.*member ? "true" : "false"); };
+std::function<std::string(const NetworkSpec&)> spelled_bool(bool ArchOptions::*member) {
+  return [member](const NetworkSpec& n) { return std::string(n.options.*member ? "true" : "false"); };
 }
 
 const std::vector<Switch>& switches() {
@@ -110,6 +110,7 @@ const std::vector<Switch>& switches() {
       {"bottleneck_stride", "preresnet-bottleneck", spelled_choice(&ArchOptions::bottleneck_stride)},
       {"final_merge", "dfn-mr", spelled_choice(&ArchOptions::final_merge)},
       {"plain_indexing", "plain", spelled_choice(&ArchOptions::plain_indexing)},
+      {"widen_factor", "dfn-mr", [](const NetworkSpec& n) { return std::to_string(n.widen_factor); }},
   };
   return table;
 }
@@ -150,9 +151,9 @@ StageBlocks stage_blocks(const NetworkSpec& spec) {
 }
 
 std::optional<UnusedSwitch> unused_switch(const NetworkSpec& spec) {
-  const ArchOptions defaults;
+  const NetworkSpec defaults;
   for (const Switch& s : switches()) {
-    const std::string value = s.spelled(spec.options);
+    const std::string value = s.spelled(spec);
     const std::string default_value = s.spelled(defaults);
     if (value != default_value && !uses(s.used_by, spec.arch)) return UnusedSwitch{s.name, value, default_value, s.used_by};
   }
@@ -167,8 +168,6 @@ torch::nn::Sequential detail::build_layers(const NetworkSpec& spec) {
   TORCH_CHECK_VALUE(spec.in_channels >= 1, spec.arch, ": expected at least 1 input channel (got ",
                     spec.in_channels, ")");
   TORCH_CHECK_VALUE(spec.widen_factor >= 1, spec.arch, ": expected widen_factor >= 1 (got ", spec.widen_factor, ")");
-  TORCH_CHECK_VALUE(spec.widen_factor == 1 || spec.arch == "dfn-mr", spec.arch,
-                    ": widen_factor applies to dfn-mr only (got ", spec.widen_factor, ")");
   if (const auto unused = unused_switch(spec)) {
     TORCH_CHECK_VALUE(false, spec.arch, ": expected ", unused->name, " ", unused->default_value, " (got ", unused->value,
                       "); it applies to ", unused->used_by, " only");

@@ -110,34 +110,16 @@ void EagerEvalStep::run(const at::Tensor& images, const at::Tensor& labels) {
              logits, labels);
 }
 
-namespace {
-void check_graph_spec(const TrainSpec& spec, const c10::Device& device) {
-  TORCH_CHECK_VALUE(device.is_cuda(), "train.cuda_graph: CUDA graphs need a CUDA device (got ", device.str(),
-                    "); drop --cuda-graph on CPU");
-  TORCH_CHECK_VALUE(spec.amp != Amp::kFp16, "train.cuda_graph: the fp16 loss scaler reads the host every step, "
-                                        "which a graph cannot replay; use --amp bf16 (no scaler) or drop --cuda-graph");
-}
-}  // namespace
-
 std::unique_ptr<StepRunner> make_train_runner(Model model, MultiTensorSGD& optimizer, const TrainSpec& spec,
                                               const c10::Device& device, GradientSync* sync) {
-  TORCH_CHECK_VALUE(device.is_cuda() || spec.amp != Amp::kFp16, "train.amp: expected \"off\" or \"bf16\" on device ",
-                    device.str(), " (got \"fp16\"); fp16 autocast needs a CUDA device");
-  if (spec.cuda_graph) {
-    TORCH_CHECK_VALUE(sync == nullptr, "train.cuda_graph: expected false in a data-parallel run (got true with ",
-                      sync ? sync->group()->world_size() : 1, " ranks); the gradient all-reduce runs eagerly, "
-                      "drop --cuda-graph");
-    check_graph_spec(spec, device);
-    return make_cuda_graph_train_runner(std::move(model), optimizer, spec, device);
-  }
+  check_device_rules(spec, device, sync ? sync->group()->world_size() : 1);
+  if (spec.cuda_graph) return make_cuda_graph_train_runner(std::move(model), optimizer, spec, device);
   return std::make_unique<EagerTrainStep>(std::move(model), optimizer, spec, device, nullptr, sync);
 }
 
 std::unique_ptr<StepRunner> make_eval_runner(Model model, const TrainSpec& spec, const c10::Device& device) {
-  if (spec.cuda_graph) {
-    check_graph_spec(spec, device);
-    return make_cuda_graph_eval_runner(std::move(model), spec, device);
-  }
+  check_device_rules(spec, device);
+  if (spec.cuda_graph) return make_cuda_graph_eval_runner(std::move(model), spec, device);
   return std::make_unique<EagerEvalStep>(std::move(model), spec, device);
 }
 

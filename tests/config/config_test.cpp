@@ -306,7 +306,7 @@ TEST(ConfigTest, NetworkErrorsComeFromTheRegistryWithTheKeyPath) {
   expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "relu_mask": "011"}})",
                "config t.json: network.relu_mask: preresnet: expected a relu_mask of 2 characters");
   expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "widen_factor": 4}})",
-               "network.widen_factor: expected 1 for \"preresnet\" (got 4); only dfn-mr widens");
+               "network.widen_factor: expected 1 for \"preresnet\" (got 4); it applies to dfn-mr only");
   EXPECT_NO_THROW(parse(R"({"network": {"arch": "dfn-mr", "depth": 62, "widen_factor": 4}})"));
 }
 

@@ -90,10 +90,11 @@ TEST(OverrideTest, MaskFileAndSelectorsSetAndResolve) {
   EXPECT_EQ(models::resolve_network_mask(reread.network), models::resolve_network_mask(resolved));
   EXPECT_FALSE(first_result_difference(c, reread).has_value());
 
-  apply_override(c, "network.relu_mask_file=none.txt");  // a file replaces the mask and the variant
-  EXPECT_EQ(c.network.relu_mask, "");
-  EXPECT_THAT([&] { validate(c, "flags"); }, ThrowsMessage<c10::ValueError>(HasSubstr(
-      "flags: network.relu_mask_file: relu_mask_file \"none.txt\": cannot open")));
+  // A file replaces the mask and the variant, and is read as it is set: a missing one fails there.
+  EXPECT_THAT([&] { apply_override(c, "network.relu_mask_file=none.txt"); }, ThrowsMessage<c10::ValueError>(HasSubstr(
+      "network.relu_mask_file: relu_mask_file \"none.txt\": cannot open")));
+  EXPECT_EQ(c.network.relu_mask_file, "");  // a failed assignment leaves the config as it was
+  EXPECT_EQ(c.network.relu_mask, resolved.relu_mask);
   apply_override(c, "network.variant=proportional");
   EXPECT_EQ(c.network.relu_mask_file, "");
   apply_override(c, "network.relu_drop=[\"stage4.*\"]");

@@ -13,6 +13,7 @@
 
 #include <c10/util/Exception.h>
 
+#include <propnet/choices.h>
 #include <propnet/config.h>
 
 namespace propnet {
@@ -117,10 +118,10 @@ TEST(ConfigSchemaTest, EveryKeyIsWrittenInSchemaOrder) {
 
 TEST(ConfigSchemaTest, EveryKeyHasTypeDocAndAFlagThatSetsIt) {
   for (const ConfigKey& key : config_keys()) {
-    EXPECT_FALSE(key.type.empty()) << key.path;
+    EXPECT_FALSE(to_string(key.type).empty()) << key.path;
     EXPECT_FALSE(key.doc.empty()) << key.path;
     if (key.flag.name.empty() || !key.flag.takes_value) continue;
-    EXPECT_FALSE(key.flag.group.empty()) << key.path;
+    EXPECT_FALSE(key.flag.help.empty()) << key.path;
   }
   ExperimentConfig c = parse_config(R"({"network": {"arch": "dfn-mr", "depth": 110}})", "t");
   apply_flag(c, "lr", "0.05");

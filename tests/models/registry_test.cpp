@@ -84,7 +84,7 @@ TEST(RegistryTest, WidenFactorIsForDfnMrOnly) {
   NetworkSpec spec = spec_of("preresnet", 20);
   spec.widen_factor = 2;
   EXPECT_THAT([&] { build_network(spec); },
-              ThrowsMessage<c10::ValueError>(HasSubstr("widen_factor applies to dfn-mr only")));
+              ThrowsMessage<c10::ValueError>(HasSubstr("expected widen_factor 1 (got 2); it applies to dfn-mr only")));
 }
 
 TEST(DepthRuleTest, FloorRuleGivesLaterStagesTheRemainder) {

@@ -7,6 +7,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <propnet/config.h>
 #include <c10/util/Exception.h>
 #include <torch/types.h>
 #include <torch/utils.h>
@@ -232,25 +234,31 @@ TEST(ReluSitesTest, SelectorsDropMatchingSitesOnTopOfTheVariant) {
   EXPECT_THROW(resolve_network_mask(spec), c10::ValueError);
 }
 
-TEST(ReluSitesTest, MaskFilesInTextAndJson) {
+TEST(ReluSitesTest, MaskFilesAreReadAtTheConfigEdgeNeverByANetwork) {
   const auto dir = test::scratch_dir("mask-files");
   std::ofstream(dir / "mask.txt") << "# found by hand\n11.00\n\n01.01\n10 10\n";
   std::ofstream(dir / "search.json") << R"({"relu_mask": "11.11.11.11.11.00", "kept_sites": 10})";
   std::ofstream(dir / "bad.json") << R"({"mask": "11"})";
   NetworkSpec spec = spec_of("preresnet", 14);
   spec.relu_mask_file = (dir / "mask.txt").string();
+  EXPECT_THAT([&] { resolve_network_mask(spec); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("a network does not read mask files")));
+  EXPECT_THROW(Network{spec}, c10::ValueError);
+  spec.relu_mask = read_relu_mask_file(spec.relu_mask_file);  // what loading a config does
   EXPECT_EQ(format_network_mask(spec, resolve_network_mask(spec)), "11.00.01.01.10.10");
   EXPECT_EQ(with_resolved_mask(spec).relu_mask, "11.00.01.01.10.10");
-  spec.relu_mask_file = (dir / "search.json").string();
+  spec.relu_mask = read_relu_mask_file((dir / "search.json").string());
   EXPECT_THAT(fired(spec), UnorderedElementsAreArray(cross({"stage1.0", "stage1.1", "stage2.0", "stage2.1", "stage3.0"},
                                                            {"before_conv1", "before_conv2"}) + Names{"head.relu"}));
-  spec.relu_mask = "01";  // a set mask wins over the file
-  EXPECT_THAT(fired(spec), UnorderedElementsAreArray(cross(kStages222, {"before_conv2"}) + Names{"head.relu"}));
-  spec.relu_mask = "";
-  spec.relu_mask_file = (dir / "bad.json").string();
-  EXPECT_THAT([&] { resolve_network_mask(spec); }, ThrowsMessage<c10::ValueError>(HasSubstr("bad.json\": expected a \"relu_mask\"")));
-  spec.relu_mask_file = (dir / "missing.txt").string();
-  EXPECT_THAT([&] { resolve_network_mask(spec); }, ThrowsMessage<c10::ValueError>(HasSubstr("missing.txt\": cannot open")));
+  EXPECT_THAT([&] { read_relu_mask_file((dir / "bad.json").string()); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("bad.json\": expected a \"relu_mask\"")));
+  EXPECT_THAT([&] { read_relu_mask_file((dir / "missing.txt").string()); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("missing.txt\": cannot open")));
+
+  const ExperimentConfig c = parse_config(R"({"network": {"arch": "preresnet", "depth": 14, "relu_mask_file": ")" +
+                                              (dir / "mask.txt").string() + R"("}})", "t.json");
+  EXPECT_EQ(c.network.relu_mask, "11.00.01.01.10 10");  // the file's lines, joined as units
+  EXPECT_EQ(format_network_mask(c.network, resolve_network_mask(c.network)), "11.00.01.01.10.10");
 }
 
 TEST(ReluSitesTest, SitesListEveryInstanceWithItsShapeAndElements) {

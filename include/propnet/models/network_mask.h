@@ -15,19 +15,19 @@ namespace propnet::models {
 /// are not maskable and not listed (`Network::relu_sites` lists them).
 std::vector<std::string> site_names(const NetworkSpec& spec);
 
-/// One keep-bit per site of `site_names(spec)`: the variant, `relu_mask` or the mask file's block
-/// pattern repeated over every unit (plain: cyclically over its convs, spec §2.2), or a network mask
-/// taken as it is; then the `relu_drop` selectors applied. Throws c10::ValueError for a bad variant,
-/// a mask of neither length (the message states both), an unreadable mask file or a selector that
-/// matches no site.
+/// One keep-bit per site of `site_names(spec)`: the variant's or `relu_mask`'s block pattern repeated
+/// over every unit (plain: cyclically over its convs, spec §2.2), or a network mask taken as it is;
+/// then the `relu_drop` selectors applied. Throws c10::ValueError for a bad variant, a mask of neither
+/// length (the message states both), a selector that matches no site, or a `relu_mask_file` not yet
+/// read into `relu_mask` (reading files is the config's job: `propnet::read_relu_mask_file`).
 ReluMask resolve_network_mask(const NetworkSpec& spec);
 
 /// A network mask as text with '.' between units ("01.01.01"; plain: between stages).
 std::string format_network_mask(const NetworkSpec& spec, const ReluMask& mask);
 
-/// `spec` with what its mask file and selectors resolved to recorded in `relu_mask` (as
-/// `format_network_mask` writes it), so that config.json names the mask a run used; a spec
-/// without either is returned unchanged (the paper's configs keep their variant).
+/// `spec` with what its mask file (already read into `relu_mask`) and selectors resolved to recorded
+/// in `relu_mask` (as `format_network_mask` writes it), so that config.json names the mask a run
+/// used; a spec without either is returned unchanged (the paper's configs keep their variant).
 NetworkSpec with_resolved_mask(NetworkSpec spec);
 
 /// How `spec`'s mask reads in summaries: the named variant whose mask it is (or "custom"), and
@@ -38,10 +38,5 @@ struct MaskDescription {
   std::string ratio;  ///< Conv:ReLU of the block pattern ("2:1"), or sites : kept sites of a network mask.
 };
 MaskDescription describe_mask(const NetworkSpec& spec);
-
-/// The mask text in a mask file: a text file holding the mask (blank lines and lines starting with
-/// '#' ignored), or a JSON file (what `propnet search` writes) with a "relu_mask" string.
-/// Throws c10::ValueError naming the file.
-std::string read_relu_mask_file(const std::string& path);
 
 }  // namespace propnet::models

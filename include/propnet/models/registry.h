@@ -44,8 +44,8 @@ const NetworkInfo& network_info(std::string_view name);
 /// Blocks per stage for `spec.depth`; throws c10::ValueError with the rule and the nearest valid depths.
 StageBlocks stage_blocks(const NetworkSpec& spec);
 
-/// An architecture switch (an `ArchOptions` member) that `spec` sets to a non-default value although
-/// its family does not use it: it would change the run's identity without changing the network.
+/// An architecture switch (an `ArchOptions` member, or `widen_factor`) that `spec` sets to a non-default
+/// value although its family does not use it: it would change the run's identity without changing the network.
 struct UnusedSwitch {
   std::string name;           ///< "final_merge", as the config key.
   std::string value;          ///< How a config writes the value: "\"double\"", "false".
