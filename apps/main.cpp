@@ -1,4 +1,5 @@
 // `propnet`: one binary, one subcommand per job (info, data, train, search, eval, bench).
+#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <string>
@@ -64,6 +65,10 @@ int main(int argc, char** argv) {
   propnet::configure_threads();  // LibTorch may start with 1 thread; users expect every core
   // Freed activations stay mapped: no page faults for each step's tensors (docs/performance.md).
   propnet::tune_host_allocator();
+  // A write to a closed socket or pipe must fail as an error, not end the process without a word: Gloo
+  // writes to its peers with writev, so a rank whose peer died would otherwise die of SIGPIPE, silently.
+  // (Python ignores SIGPIPE at start-up, which is why PyTorch programs never meet this.)
+  std::signal(SIGPIPE, SIG_IGN);
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     print_usage();
     return argc < 2 ? propnet::cli::kExitUsage : propnet::cli::kExitOk;
