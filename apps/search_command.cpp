@@ -80,7 +80,7 @@ int search_command(int argc, char** argv) {
                                    reporter_hooks(reporter, config.train.epochs)};
       const search::SearchResult found = search::run(config, plan, data ? *data : data::Dataset{}, run);
       if (found.finished() && launch.rank0()) write_search_files(folder, seed, search_json(config, plan, found));
-      if (found.finished()) reporter.message(found_line(config, found, folder.seed_dir(seed)));
+      if (found.finished()) reporter.message(found_line(config, found, mask_file(folder, seed, found.method)));
       return experiment::SeedOutcome{found.status, found.message};
     };
     const SeedSession session{"search", "search seed", "search.log",

@@ -113,16 +113,20 @@ nlohmann::json search_json(const ExperimentConfig& config, const search::SearchP
   return out;
 }
 
+std::filesystem::path mask_file(const experiment::RunFolder& folder, int64_t seed, SearchMethod method) {
+  return folder.seed_dir(seed) / (search::needs_training(method) ? "mask.txt" : "masks.txt");
+}
+
 void write_search_files(const experiment::RunFolder& folder, int64_t seed, const nlohmann::json& search) {
-  const std::filesystem::path dir = folder.seed_dir(seed);
-  std::filesystem::create_directories(dir);
+  std::filesystem::create_directories(folder.seed_dir(seed));
+  const SearchMethod method = *from_string<SearchMethod>(search["method"].get<std::string>());
+  std::string lines;
   if (search.contains("masks")) {
-    std::string lines;
     for (const auto& entry : search["masks"]) lines += entry["relu_mask"].get<std::string>() + "\n";
-    write_text_atomically(dir / "masks.txt", lines);
   } else {
-    write_text_atomically(dir / "mask.txt", search["relu_mask"].get<std::string>() + "\n");
+    lines = search["relu_mask"].get<std::string>() + "\n";
   }
+  write_text_atomically(mask_file(folder, seed, method), lines);
   write_text_atomically(folder.result_file(seed), search.dump(2) + "\n");  // last: it marks the seed done
 }
 

@@ -18,6 +18,9 @@ namespace propnet::cli {
 nlohmann::json search_json(const ExperimentConfig& config, const search::SearchPlan& plan,
                            const search::SearchResult& result);
 
+/// The seed's mask file: mask.txt for a found mask, masks.txt for the drawn masks of random / exhaustive.
+std::filesystem::path mask_file(const experiment::RunFolder& folder, int64_t seed, SearchMethod method);
+
 /// Writes the seed's mask.txt (the bare string) or, for several masks, masks.txt (one per line, in the
 /// order of "masks"), then `search` as its search.json (`RunFolder::result_file`): atomically, and
 /// last, as its presence marks the seed as done.

@@ -44,13 +44,13 @@ std::string search_folder_name(const ExperimentConfig& config, const search::Sea
 }
 
 std::string found_line(const ExperimentConfig& config, const search::SearchResult& found,
-                       const std::filesystem::path& seed_dir) {
+                       const std::filesystem::path& mask_file) {
   if (!search::needs_training(found.method)) {
-    return fmt::format("search seed {}: {} masks in {}", found.seed, found.masks.size(), (seed_dir / "masks.txt").string());
+    return fmt::format("search seed {}: {} masks in {}", found.seed, found.masks.size(), mask_file.string());
   }
   const search::MaskSummary s = search::summarize_mask(config.network, found.mask());
   return fmt::format("search seed {}: {} ({} sites, {} ReLU elements per image) in {}", found.seed,
-                     found.mask().to_string(), s.kept_sites.size(), s.relu_elements, (seed_dir / "mask.txt").string());
+                     found.mask().to_string(), s.kept_sites.size(), s.relu_elements, mask_file.string());
 }
 
 }  // namespace propnet::cli

@@ -25,8 +25,8 @@ std::string search_line(const ExperimentConfig& config, const search::SearchPlan
                         const std::optional<data::Dataset>& data, const Launch& launch,
                         const std::filesystem::path& run_dir);
 
-/// "search seed 0: 0101... (9 sites, 90112 ReLU elements per image) in <dir>/mask.txt", or "... 8 masks in masks.txt".
+/// "search seed 0: 0101... (9 sites, 90112 ReLU elements per image) in <mask_file>", or "... 8 masks in <mask_file>".
 std::string found_line(const ExperimentConfig& config, const search::SearchResult& found,
-                       const std::filesystem::path& seed_dir);
+                       const std::filesystem::path& mask_file);
 
 }  // namespace propnet::cli
