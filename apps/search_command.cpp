@@ -79,7 +79,9 @@ int search_command(int argc, char** argv) {
       search::SearchRunOptions run{seed, launch.device, folder.seed_dir(seed), launch.group,
                                    reporter_hooks(reporter, config.train.epochs)};
       const search::SearchResult found = search::run(config, plan, data ? *data : data::Dataset{}, run);
-      if (found.finished() && launch.rank0()) write_search_files(folder, seed, search_json(config, plan, found));
+      if (found.finished() && launch.rank0()) {
+        write_search_files(folder, seed, found.method, search_json(config, plan, found));
+      }
       if (found.finished()) reporter.message(found_line(config, found, mask_file(folder, seed, found.method)));
       return experiment::SeedOutcome{found.status, found.message};
     };

@@ -117,9 +117,9 @@ std::filesystem::path mask_file(const experiment::RunFolder& folder, int64_t see
   return folder.seed_dir(seed) / (search::needs_training(method) ? "mask.txt" : "masks.txt");
 }
 
-void write_search_files(const experiment::RunFolder& folder, int64_t seed, const nlohmann::json& search) {
+void write_search_files(const experiment::RunFolder& folder, int64_t seed, SearchMethod method,
+                        const nlohmann::json& search) {
   std::filesystem::create_directories(folder.seed_dir(seed));
-  const SearchMethod method = *from_string<SearchMethod>(search["method"].get<std::string>());
   std::string lines;
   if (search.contains("masks")) {
     for (const auto& entry : search["masks"]) lines += entry["relu_mask"].get<std::string>() + "\n";

@@ -24,7 +24,8 @@ std::filesystem::path mask_file(const experiment::RunFolder& folder, int64_t see
 /// Writes the seed's mask.txt (the bare string) or, for several masks, masks.txt (one per line, in the
 /// order of "masks"), then `search` as its search.json (`RunFolder::result_file`): atomically, and
 /// last, as its presence marks the seed as done.
-void write_search_files(const experiment::RunFolder& folder, int64_t seed, const nlohmann::json& search);
+void write_search_files(const experiment::RunFolder& folder, int64_t seed, SearchMethod method,
+                        const nlohmann::json& search);
 
 /// Every seed folder's record (and those of `seeds` not started yet) with its search.json's headline
 /// values, as `folder`/searches.json; returns the path.

@@ -61,9 +61,8 @@ int run_session(const SeedSession& session, const experiment::RunFolder& folder,
   options.hooks.on_warning = [&](const std::string& text) { reporter.warn(text); };
   install_stop_handlers();
   const experiment::SeedLoopResult result = experiment::run_seeds(folder, seeds, run_one, options);
-  if (result.stopped_seed) {
+  if (result.stopped_seed) {  // on_end has written the summary with the stopped seed
     if (rank0) {
-      session.write_summary();
       log::warn(fmt::format("{} {} {}; checkpoint written. Resume with:\n  {}{}", session.what, *result.stopped_seed,
                             result.stop_message, launch.group ? "<the same launch of> " : "",
                             shell_command(session.command, argc, argv)));

@@ -16,11 +16,12 @@ SeedLoopResult run_seeds(const RunFolder& folder, const std::vector<int64_t>& se
     if (writer) folder.begin_seed(seed);
     if (hooks.on_begin) hooks.on_begin(seed);
     const SeedOutcome outcome = run_one(seed);
+    const bool failed = outcome.status == train::SeedStatus::kFailed;
+    if (failed && writer) folder.mark_failed(seed, outcome.message);  // before on_end, which may summarize it
     if (hooks.on_end) hooks.on_end(seed);
     if (options.group) options.group->barrier();  // every rank sees the seed's files before the next check
-    if (outcome.status == train::SeedStatus::kFailed) {
+    if (failed) {
       result.any_failed = true;
-      if (writer) folder.mark_failed(seed, outcome.message);
       if (hooks.on_warning) hooks.on_warning(name + " failed: " + outcome.message + "; going on with the next seed");
     } else if (outcome.status == train::SeedStatus::kStopped) {
       result.stopped_seed = seed;

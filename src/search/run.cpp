@@ -27,16 +27,12 @@ double total_seconds(const std::vector<train::EpochMetrics>& metrics) {
   return s;
 }
 
-train::TrainerOptions trainer_options(const ExperimentConfig& config, const SearchRunOptions& run,
-                                      std::shared_ptr<train::StepHook> hook) {
-  train::TrainerOptions o;
-  o.spec = config.train;
-  o.seed = run.seed;
+// The Trainer's options of a search seed: the config's, with the run's device, folder, group and hooks.
+train::TrainerOptions search_trainer_options(const ExperimentConfig& config, const SearchRunOptions& run,
+                                             std::shared_ptr<train::StepHook> hook) {
+  train::TrainerOptions o = train::trainer_options(config, run.seed);
   o.device = run.device;
   o.dir = run.dir;
-  o.augment = config.data.augment;
-  o.drop_last = config.data.drop_last;
-  o.checkpoint_config = to_json(config);
   o.group = run.group;
   o.hooks = run.hooks;
   o.hooks.step = std::move(hook);
@@ -85,7 +81,7 @@ void run_gates(const ExperimentConfig& config, const SearchPlan& plan, const dat
     message(run, "mask " + hook->mask().to_string() + "  (" + std::to_string(hook->mask().relus()) + " kept, " +
                      std::to_string(hook->changes_this_epoch()) + " changed this epoch)");
   };
-  const train::SeedResult r = train::Trainer(gated, data, trainer_options(config, shown, hook)).run();
+  const train::SeedResult r = train::Trainer(gated, data, search_trainer_options(config, shown, hook)).run();
   if (!finished_training(r, out)) return;
   out.masks = {hook->mask()};
   out.scores = hook->scores();
@@ -101,7 +97,7 @@ void run_greedy(const ExperimentConfig& config, const SearchPlan& plan, const da
                 const SearchRunOptions& run, SearchResult& out) {
   torch::manual_seed(static_cast<uint64_t>(run.seed));
   GatedNetwork gated{models::Network(config.network)};  // every ReLU of the space kept
-  const train::SeedResult r = train::Trainer(gated, data, trainer_options(config, run, nullptr)).run();
+  const train::SeedResult r = train::Trainer(gated, data, search_trainer_options(config, run, nullptr)).run();
   if (!finished_training(r, out)) return;
   message(run, "trained with every ReLU of the space (val acc " + fixed(r.metrics.back().val_acc, 2) +
                    "%); removing sites one at a time");

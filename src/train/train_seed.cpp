@@ -16,17 +16,22 @@ SeedResult train_seed(const ExperimentConfig& config, int64_t seed, const data::
   selected.test = data.test.head(config.data.test_subset);
   selected = data::hold_out_validation(std::move(selected), config.data.val_split);  // the last N after subset
 
+  TrainerOptions options = trainer_options(config, seed);
+  options.device = device;
+  options.dir = files.dir;
+  options.group = group;
+  options.hooks = hooks;
+  return Trainer(net, selected, std::move(options)).run();
+}
+
+TrainerOptions trainer_options(const ExperimentConfig& config, int64_t seed) {
   TrainerOptions options;
   options.spec = config.train;
   options.seed = seed;
-  options.device = device;
-  options.dir = files.dir;
   options.augment = config.data.augment;
   options.drop_last = config.data.drop_last;
-  options.group = group;
-  options.hooks = hooks;
   options.checkpoint_config = to_json(config);
-  return Trainer(net, selected, std::move(options)).run();
+  return options;
 }
 
 }  // namespace propnet::train

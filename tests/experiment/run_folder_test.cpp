@@ -67,6 +67,8 @@ TEST(SeedLoopTest, SkipsDoneSeedsMarksFailedOnesAndEndsAtAStop) {
   SeedLoopOptions options;
   options.what = "search seed";
   options.hooks.on_warning = [&](const std::string& text) { warnings.push_back(text); };
+  std::vector<SeedState> at_end;  // what a summary written in on_end would say of the seed
+  options.hooks.on_end = [&](int64_t seed) { at_end.push_back(folder.record(seed).state); };
   const auto run_one = [&](int64_t seed) {
     ran.push_back(seed);
     EXPECT_TRUE(std::filesystem::is_directory(folder.seed_dir(seed)));
@@ -83,10 +85,12 @@ TEST(SeedLoopTest, SkipsDoneSeedsMarksFailedOnesAndEndsAtAStop) {
   EXPECT_EQ(*r.stopped_seed, 2);
   EXPECT_EQ(r.stop_message, "stopped after epoch 1");
   EXPECT_EQ(folder.record(1).state, SeedState::kFailed);
+  EXPECT_EQ(at_end, (std::vector<SeedState>{SeedState::kDone, SeedState::kFailed, SeedState::kIncomplete}));
   ASSERT_EQ(warnings.size(), 1u);
   EXPECT_EQ(warnings[0], "search seed 1 failed: loss became nan; going on with the next seed");
 
   ran.clear();
+  options.hooks.on_end = {};
   std::vector<std::string> messages;
   options.hooks.on_message = [&](const std::string& text) { messages.push_back(text); };
   r = run_seeds(folder, {0, 1, 2, 3}, run_one, options);  // the rerun: seed 0 is done

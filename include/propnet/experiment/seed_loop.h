@@ -22,7 +22,7 @@ struct SeedOutcome {
 /// Callbacks of the loop; any may be empty. `what` names a seed in messages ("seed 3", "search seed 3").
 struct SeedLoopHooks {
   std::function<void(int64_t seed)> on_begin;  ///< After the seed's folder is ready, before it runs.
-  std::function<void(int64_t seed)> on_end;    ///< After it ran (whatever the outcome).
+  std::function<void(int64_t seed)> on_end;    ///< After it ran (whatever the outcome) and its files say so.
   std::function<void(const std::string&)> on_message;
   std::function<void(const std::string&)> on_warning;
 };

@@ -151,6 +151,10 @@ class Trainer {
   std::unique_ptr<State> state_;
 };
 
+/// The Trainer's options for seed `seed` of `config`: its protocol, augmentation, drop_last and the
+/// config stored in the checkpoint; the caller adds the device, folder, group and hooks.
+TrainerOptions trainer_options(const ExperimentConfig& config, int64_t seed);
+
 /// Trains seed `seed` of `config` on `data` (both splits already on `device`) with a registry
 /// network built from `config.network`, writing checkpoint.pt (atomically, every `checkpoint_every`
 /// epochs, on stop and at the end; the previous one kept as checkpoint.prev.pt), model.pt and the
