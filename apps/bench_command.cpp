@@ -7,6 +7,7 @@
 
 #include <propnet/choices.h>
 #include <propnet/data/transforms.h>
+#include <propnet/models/network_mask.h>
 #include <propnet/nn/batch_norm_relu.h>
 #include <propnet/runtime.h>
 #include <propnet/train/benchmark.h>
@@ -30,7 +31,7 @@ nlohmann::json to_json(const train::TrainBenchResult& r, const models::NetworkSp
   return {{"tool", "propnet"},
           {"net", net.arch},
           {"depth", net.depth},
-          {"variant", net.relu_mask.empty() ? net.variant : net.relu_mask},
+          {"variant", models::mask_text(net)},
           {"classes", net.num_classes},
           {"parameters", r.parameters},
           {"batch_size", spec.batch_size},
@@ -129,7 +130,7 @@ int bench_command(int argc, char** argv) {
       std::cout << fmt::format(
           "{}-{} ({}, {} params), batch {}, {}{}{}{} on {}{} ({} thread{}, LibTorch {}):\n"
           "  {:.1f} images/s   step p50 {:.2f} ms, p90 {:.2f} ms ({} timed steps after {} warm-up)   peak memory {:.0f} MiB\n",
-          net.arch, net.depth, net.relu_mask.empty() ? net.variant : net.relu_mask, r.parameters, spec.batch_size,
+          net.arch, net.depth, models::mask_text(net), r.parameters, spec.batch_size,
           spec.amp == Amp::kOff ? "fp32" : to_string(spec.amp), r.channels_last ? ", channels_last" : "",
           spec.cuda_graph ? ", CUDA graph" : "", spec.deterministic ? ", deterministic" : "", r.device,
           r.device_name.empty() ? " (" + cpu_features().summary() + ")" : " (" + r.device_name + ")", r.threads, r.threads == 1 ? "" : "s", r.torch_version, r.images_per_s,

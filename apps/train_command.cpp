@@ -9,6 +9,7 @@
 #include <propnet/config.h>
 #include <propnet/data/dataset.h>
 #include <propnet/experiment/run_folder.h>
+#include <propnet/models/network_mask.h>
 #include <propnet/train/trainer.h>
 
 #include "cli.h"
@@ -44,7 +45,7 @@ std::string run_line(const ExperimentConfig& config, const data::Dataset& data, 
   const auto capped = [](int64_t subset, int64_t size) { return subset ? std::min(subset, size) : size; };
   const models::NetworkSpec& net = config.network;
   return fmt::format("run {}: {}-{} {} on {} ({} train / {} test images), {} epochs, seeds {}, device {}{}",
-                     run_dir.string(), net.arch, net.depth, net.relu_mask.empty() ? net.variant : net.relu_mask,
+                     run_dir.string(), net.arch, net.depth, models::mask_text(net),
                      to_string(config.data.dataset), capped(config.data.subset, data.train.size()),
                      capped(config.data.test_subset, data.test.size()), config.train.epochs,
                      nlohmann::json(config.seeds).dump(), launch.device.str(),

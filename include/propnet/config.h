@@ -120,6 +120,8 @@ struct PaperResult {
 struct ExperimentConfig {
   std::string name;                     ///< Run folder under `out`; "" = derived from the network and data.
   models::NetworkSpec network;
+  /// network.relu_mask_file: the file `network.mask.keep` was read from, kept as a record of the run.
+  std::string relu_mask_file;
   DataSpec data;
   TrainSpec train;
   std::vector<int64_t> seeds{0};
@@ -156,7 +158,7 @@ std::string run_name(const ExperimentConfig& config);
 /// The mask text in a mask file: a text file holding the mask (blank lines and lines starting with
 /// '#' ignored, the others joined as units), or a JSON file (what `propnet search` writes) with a
 /// "relu_mask" string. Throws c10::ValueError naming the file. Configs read `network.relu_mask_file`
-/// with it when it is set (parse_config, apply_override, apply_flag), into `network.relu_mask`.
+/// with it when it is set (parse_config, apply_override, apply_flag), into `network.mask.keep`.
 std::string read_relu_mask_file(const std::string& path);
 /// Seeds from "0-4" or "0,2,5" (or a mix "0-2,7"); throws c10::ValueError otherwise.
 std::vector<int64_t> parse_seed_list(const std::string& text);

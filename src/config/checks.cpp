@@ -65,10 +65,10 @@ void check_cross(const ExperimentConfig& c, const Namer& where) {
   rethrow_at(where("network.depth"), [&] { models::stage_blocks(n); });
   // The mask's source first (a bad variant, mask or file), then the selectors on top of it.
   models::NetworkSpec without_drops = n;
-  without_drops.relu_drop.clear();
-  const char* mask_key = !n.relu_mask_file.empty() ? "network.relu_mask_file"  // its mask is in relu_mask
-                         : !n.relu_mask.empty()      ? "network.relu_mask"
-                                                     : "network.variant";
+  without_drops.mask.drop.clear();
+  const char* mask_key = !c.relu_mask_file.empty() ? "network.relu_mask_file"  // its mask is in mask.keep
+                         : n.mask.keep             ? "network.relu_mask"
+                                                   : "network.variant";
   rethrow_at(where(mask_key), [&] { models::resolve_network_mask(without_drops); });
   rethrow_at(where("network.relu_drop"), [&] { models::resolve_network_mask(n); });
   if (const auto unused = models::unused_switch(n)) {

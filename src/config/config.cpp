@@ -227,11 +227,9 @@ std::string to_json(const ExperimentConfig& config, bool environment) {
 namespace {
 // The variant or a short mask as it is; a network mask (dozens of bits) as "mask-" and a hash of its bits.
 std::string mask_label(const models::NetworkSpec& n) {
-  if (n.relu_mask.empty()) return n.relu_mask_file.empty() ? n.variant : "mask-file";
-  std::string bits;
-  for (char c : n.relu_mask) {
-    if (!is_mask_separator(c)) bits += c;
-  }
+  const models::NetworkMask& mask = n.mask;
+  if (!mask.keep) return mask.variant;
+  const std::string bits = mask.keep->to_string();
   constexpr size_t kShown = 16;
   if (bits.size() <= kShown) return bits;
   uint32_t hash = 2166136261u;  // FNV-1a

@@ -1,5 +1,7 @@
 #include "fields.h"
 
+#include <propnet/models/network_mask.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -192,6 +194,26 @@ Field integer_list(std::string path, Member<std::vector<int64_t>> member, std::s
                    Check<std::vector<int64_t>> check) {
   return list<int64_t>(std::move(path), member, std::move(allowed), std::move(doc), std::move(check), "integers",
                        as_integer);
+}
+
+Field network_keep_bits(std::string path, std::string doc) {
+  Field f = basic(std::move(path), KeyType::kString, "", std::move(doc));
+  f.string_valued = true;
+  f.read = [](ExperimentConfig& c, const Json& v, const Where& where) {
+    const std::string text = as_string(v, where);
+    if (text.empty()) {
+      c.network.mask.keep.reset();
+      return;
+    }
+    try {
+      c.network.mask.keep = ReluMask::parse(text);
+    } catch (const c10::ValueError& e) {
+      const std::string message = e.msg();  // "ReluMask: expected only '0' (removed) and '1' (kept) (got ... at position 3)"
+      fail(where, message.substr(message.find(": ") + 2));
+    }
+  };
+  f.value = [](const ExperimentConfig& c) { return Json(c.network.mask.keep ? models::mask_text(c.network) : ""); };
+  return f;
 }
 
 Field string_list(std::string path, Member<std::vector<std::string>> member, std::string allowed, std::string doc) {

@@ -55,6 +55,8 @@ Field integer_list(std::string path, Member<std::vector<int64_t>> member, std::s
                    Check<std::vector<int64_t>> check);
 /// ["a", "b"], or one string for a list of one.
 Field string_list(std::string path, Member<std::vector<std::string>> member, std::string allowed, std::string doc);
+/// The network's keep-bits as text ("0111", "01.01.11"); "" leaves them unset (the variant counts).
+Field network_keep_bits(std::string path, std::string doc);
 /// [0, 1, 2], one integer, or a string "0-4", "0,2,5", "0-2,7".
 Field seeds(std::string path, Member<std::vector<int64_t>> member, std::string doc);
 

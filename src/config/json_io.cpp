@@ -1,5 +1,7 @@
 #include "json_io.h"
 
+#include "mask_file.h"
+
 #include <c10/util/StringUtil.h>
 
 #include <propnet/config.h>
@@ -106,11 +108,10 @@ ExperimentConfig from_json(const Json& root, const Namer& where) {
     config.network.num_classes = data::classes_of(config.data.dataset, config.data.coarse_labels);
   }
   if (!network.contains("in_channels")) config.network.in_channels = data::channels_of(config.data.dataset);
-  // The config edge reads the mask file, once: a network never reads files. A set relu_mask is what it read before.
-  models::NetworkSpec& n = config.network;
-  if (n.relu_mask.empty() && !n.relu_mask_file.empty()) {
+  // The config edge reads the mask file, once: a network never reads files. Set keep-bits are what it read before.
+  if (!config.relu_mask_file.empty() && !config.network.mask.keep) {
     try {
-      n.relu_mask = read_relu_mask_file(n.relu_mask_file);
+      config.network.mask.keep = read_network_mask_file(config.relu_mask_file, config.network);
     } catch (const c10::ValueError& e) {
       fail(where("network.relu_mask_file"), e.msg());
     }

@@ -141,22 +141,22 @@ std::vector<Field> make_table() {
           .flag("depth", kNetworkFlags, "plain-equivalent depth as in the paper's tables (e.g. 110)")
           .require("expected the plain-equivalent depth, e.g. 110")
           .checked_by("the family's depth rule (propnet info --list)"),
-      text("network.variant", MEMBER(network.variant), "Named keep-mask of the block (paired, proportional, type1, ...).")
+      text("network.variant", MEMBER(network.mask.variant), "Named keep-mask of the block (paired, proportional, type1, ...).")
           .flag("variant", kNetworkFlags, "named keep-mask: paired, proportional, type1, ... (see --list; default paired)")
           .checked_by("the family's variants (propnet info --list)"),
-      text("network.relu_mask", MEMBER(network.relu_mask),
+      network_keep_bits("network.relu_mask",
            "Explicit keep-mask, replaces variant: a block pattern for every unit, or one bit per site instance.")
           .flag("relu-mask", kNetworkFlags,
                 "explicit keep-mask ('1' keep, '0' removed): a block pattern such as 011 for every unit, or one bit per "
                 "site instance in forward order ('.' may separate units; see info --sites)")
           .checked_by("'0'/'1' per block site, or per site instance"),
-      text("network.relu_mask_file", MEMBER(network.relu_mask_file),
+      text("network.relu_mask_file", MEMBER(relu_mask_file),
            "File with the mask (text, or JSON with \"relu_mask\"); read when relu_mask is empty.")
           .flag("relu-mask-file", kNetworkFlags, "read the keep-mask from FILE: text, or JSON with a \"relu_mask\" string "
                 "(what propnet search writes)")
           .checked_by("a readable mask file")
           .run_invariant(),
-      string_list("network.relu_drop", MEMBER(network.relu_drop), "globs over site names",
+      string_list("network.relu_drop", MEMBER(network.mask.drop), "globs over site names",
                   "Sites whose ReLU is removed on top of the variant or mask, e.g. [\"stage3.*.before_conv1\"].")
           .flag("relu-drop", kNetworkFlags, "remove the ReLUs of the sites matching this glob, e.g. 'stage3.*.before_conv1' "
                 "(repeatable; info --sites lists the names)")
@@ -317,8 +317,8 @@ std::vector<Field> make_table() {
 // Keys left out of the JSON: the mask and the variant replace each other; paper's keys live inside it.
 void set_omissions(std::vector<Field>& table) {
   for (Field& f : table) {
-    if (f.key.path == "network.variant") f.omitted = [](const ExperimentConfig& c) { return !c.network.relu_mask.empty(); };
-    if (f.key.path == "network.relu_mask") f.omitted = [](const ExperimentConfig& c) { return c.network.relu_mask.empty(); };
+    if (f.key.path == "network.variant") f.omitted = [](const ExperimentConfig& c) { return c.network.mask.keep.has_value(); };
+    if (f.key.path == "network.relu_mask") f.omitted = [](const ExperimentConfig& c) { return !c.network.mask.keep; };
     if (parent_of(f.key.path) == "paper") f.omitted = [](const ExperimentConfig& c) { return !c.paper.has_value(); };
     if (f.key.path == "search") f.omitted = [](const ExperimentConfig& c) { return c.search == SearchSpec{}; };
   }

@@ -54,40 +54,29 @@ ReluMask expand(const NetworkSpec& spec, const std::vector<Unit>& units, const R
   return ReluMask(std::move(keep));
 }
 
-std::string base_text(const NetworkSpec& spec) {
-  if (!spec.relu_mask.empty()) return spec.relu_mask;
-  // A network never reads files: the config edge (parse_config, apply_override) reads the mask file into relu_mask.
-  TORCH_CHECK_VALUE(spec.relu_mask_file.empty(), "relu_mask_file \"", spec.relu_mask_file,
-                    "\": a network does not read mask files; set relu_mask to its mask (propnet::read_relu_mask_file "
-                    "reads it, as loading a config does)");
+// The bits of the variant `spec.mask` names.
+ReluMask variant_pattern(const NetworkSpec& spec) {
   const NetworkInfo& info = network_info(spec.arch);
   std::string names;
   for (const Variant& v : info.variants) {
-    if (v.name == spec.variant) return v.relu_mask;
+    if (v.name == spec.mask.variant) return ReluMask::parse(v.relu_mask);
     names += (names.empty() ? "" : ", ") + v.name;
   }
-  TORCH_CHECK_VALUE(false, info.name, ": unknown variant \"", spec.variant, "\"; expected one of: ", names,
+  TORCH_CHECK_VALUE(false, info.name, ": unknown variant \"", spec.mask.variant, "\"; expected one of: ", names,
                     " (or an explicit --relu-mask)");
 }
 
-// The mask `text` gives before selectors: a network mask as it is, else the block pattern expanded.
-ReluMask base_mask(const NetworkSpec& spec, const std::vector<Unit>& units, const std::string& text) {
+// The mask before selectors: keep-bits of a whole network as they are, else the block pattern expanded.
+ReluMask base_mask(const NetworkSpec& spec, const std::vector<Unit>& units) {
+  if (!spec.mask.keep) return expand(spec, units, variant_pattern(spec));
+  const ReluMask& given = *spec.mask.keep;
   const NetworkInfo& info = network_info(spec.arch);
   const int64_t sites = site_count(units), per_unit = static_cast<int64_t>(info.sites.size());
-  std::string bits;
-  for (char c : text) {
-    if (!is_mask_separator(c)) bits += c;
-  }
-  const bool well_formed = !bits.empty() && bits.find_first_not_of("01") == std::string::npos;
-  const auto length = static_cast<int64_t>(bits.size());
-  const bool right_length = info.cyclic_mask || length == per_unit || length == sites;
-  TORCH_CHECK_VALUE(well_formed && right_length, info.name, ": expected a relu_mask of ",
-                    info.cyclic_mask ? std::string("one or more") : std::to_string(per_unit),
-                    " characters '0' (removed) or '1' (kept) over the ", info.block, " sites ",
-                    propnet::detail::join_sites(info.sites),
-                    info.cyclic_mask ? ", repeated cyclically over its convs, or " : ", repeated over every unit, or ",
-                    sites, " characters, one per site instance of ", network_label(spec), " (got \"", text, "\")");
-  const ReluMask given = ReluMask::parse(bits);
+  const int64_t length = given.units();
+  TORCH_CHECK_VALUE(info.cyclic_mask || length == per_unit || length == sites, info.name, ": expected a relu_mask of ",
+                    per_unit, " characters '0' (removed) or '1' (kept) over the ", info.block, " sites ",
+                    propnet::detail::join_sites(info.sites), ", repeated over every unit, or ", sites,
+                    " characters, one per site instance of ", network_label(spec), " (got \"", given.to_string(), "\")");
   return length == sites ? given : expand(spec, units, given);
 }
 
@@ -108,12 +97,12 @@ std::vector<std::string> site_names(const NetworkSpec& spec) {
 
 ReluMask resolve_network_mask(const NetworkSpec& spec) {
   const std::vector<Unit> units = units_of(spec);
-  const ReluMask base = base_mask(spec, units, base_text(spec));
-  if (spec.relu_drop.empty()) return base;
+  const ReluMask base = base_mask(spec, units);
+  if (spec.mask.drop.empty()) return base;
   const std::vector<std::string> names = site_names(spec);
   std::vector<bool> keep(names.size());
   for (size_t i = 0; i < names.size(); ++i) keep[i] = base.keeps(static_cast<int64_t>(i));
-  for (const std::string& pattern : spec.relu_drop) {
+  for (const std::string& pattern : spec.mask.drop) {
     bool matched = false;
     for (size_t i = 0; i < names.size(); ++i) {
       if (!matches(pattern, names[i])) continue;
@@ -140,9 +129,20 @@ std::string format_network_mask(const NetworkSpec& spec, const ReluMask& mask) {
   return text;
 }
 
+std::string mask_text(const NetworkSpec& spec) {
+  if (!spec.mask.keep) return spec.mask.variant;
+  const ReluMask& keep = *spec.mask.keep;
+  try {
+    if (keep.units() == site_count(units_of(spec))) return format_network_mask(spec, keep);
+  } catch (const c10::Error&) {
+    // An unknown network or a bad depth (refused elsewhere, naming its key): no units to put dots between.
+  }
+  return keep.to_string();
+}
+
 NetworkSpec with_resolved_mask(NetworkSpec spec) {
-  if (spec.relu_mask_file.empty() && spec.relu_drop.empty()) return spec;
-  spec.relu_mask = format_network_mask(spec, resolve_network_mask(spec));
+  if (spec.mask.drop.empty()) return spec;
+  spec.mask.keep = resolve_network_mask(spec);
   return spec;
 }
 
@@ -154,11 +154,28 @@ MaskDescription describe_mask(const NetworkSpec& spec) {
     const ReluMask pattern = ReluMask::parse(v.relu_mask);
     if (expand(spec, units, pattern) == mask) return {v.name, v.relu_mask, pattern.ratio()};
   }
-  if (spec.relu_drop.empty()) {
-    const ReluMask given = ReluMask::parse(base_text(spec));
-    if (given.units() != site_count(units)) return {"custom", given.to_string(), given.ratio()};
+  if (spec.mask.drop.empty() && spec.mask.keep && spec.mask.keep->units() != site_count(units)) {
+    return {"custom", spec.mask.keep->to_string(), spec.mask.keep->ratio()};
   }
   return {"custom", format_network_mask(spec, mask), mask.ratio()};
+}
+
+NetworkMask NetworkMask::named(std::string variant) {
+  NetworkMask mask;
+  mask.variant = std::move(variant);
+  return mask;
+}
+
+NetworkMask NetworkMask::bits(ReluMask keep) {
+  NetworkMask mask;
+  mask.keep = std::move(keep);
+  return mask;
+}
+
+NetworkMask NetworkMask::bits(std::string_view text) { return bits(ReluMask::parse(text)); }
+
+bool NetworkMask::operator==(const NetworkMask& other) const {
+  return variant == other.variant && keep == other.keep && drop == other.drop;
 }
 
 }  // namespace propnet::models

@@ -62,9 +62,7 @@ SiteTable site_table(const models::NetworkSpec& network) {
 }
 
 models::NetworkSpec with_mask(models::NetworkSpec network, const ReluMask& mask) {
-  network.relu_mask = mask.to_string();
-  network.relu_mask_file.clear();
-  network.relu_drop.clear();
+  network.mask = models::NetworkMask::bits(mask);
   return network;
 }
 

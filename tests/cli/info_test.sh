@@ -54,7 +54,7 @@ expect_usage_error() {  # args...: exit 2, one line on stderr, no backtrace
   printf '%s\n' "$err"
 }
 expect_usage_error info --net preresnet --depth 111 | grep -q "nearest valid depths are 110 and 116" || fail "depth"
-expect_usage_error info --net preresnet --depth 110 --relu-mask 0112 | grep -q "before_conv1" || fail "mask"
+expect_usage_error info --net preresnet --depth 110 --relu-mask 0112 | grep -q "'2' at position 3" || fail "mask"
 expect_usage_error info --net preresnet --depth 20 --relu-drop 'stage4.*' | grep -q 'relu_drop "stage4.*" matches no site of preresnet-20' || fail "selector"
 expect_usage_error info --net preresnet --depth 20 --relu-mask 01010 | grep -q "or 18 characters" || fail "length"
 expect_usage_error info --net preresnet --depth 20 --relu-mask-file "$tmp/none.txt" | grep -q "none.txt" || fail "file"

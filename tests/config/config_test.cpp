@@ -30,8 +30,7 @@ bool same(const ExperimentConfig& a, const ExperimentConfig& b) {
   const auto& o = n.options;
   const auto& p = m.options;
   const bool network = n.arch == m.arch && n.depth == m.depth && n.num_classes == m.num_classes &&
-                       n.in_channels == m.in_channels && n.variant == m.variant && n.relu_mask == m.relu_mask &&
-                       n.relu_mask_file == m.relu_mask_file && n.relu_drop == m.relu_drop &&
+                       n.in_channels == m.in_channels && n.mask == m.mask && a.relu_mask_file == b.relu_mask_file &&
                        n.widen_factor == m.widen_factor && o.shortcut == p.shortcut &&
                        o.shared_preactivation == p.shared_preactivation &&
                        o.shortcut_keeps_relu == p.shortcut_keeps_relu && o.bottleneck_stride == p.bottleneck_stride &&
@@ -92,7 +91,7 @@ TEST(ConfigTest, DefaultsAreThePapersProtocol) {  // spec §6
   EXPECT_EQ(c.network.options.bn_eps, 2e-5);
   EXPECT_EQ(c.network.options.bn_momentum, 0.1);
   EXPECT_EQ(c.network.options.conv_init, ConvInit::kFanIn);
-  EXPECT_EQ(c.network.variant, "paired");
+  EXPECT_EQ(c.network.mask.variant, "paired");
   EXPECT_EQ(c.network.num_classes, 10);
   EXPECT_EQ(c.network.in_channels, 3);
   EXPECT_EQ(c.data.dataset, data::DatasetKind::kCifar10);
@@ -107,7 +106,7 @@ TEST(ConfigTest, FullConfigFillsEveryField) {
   EXPECT_EQ(c.name, "table2/preresnet-110-proportional-c100");
   EXPECT_EQ(c.network.arch, "preresnet");
   EXPECT_EQ(c.network.depth, 110);
-  EXPECT_EQ(c.network.variant, "proportional");
+  EXPECT_EQ(c.network.mask.variant, "proportional");
   EXPECT_EQ(c.network.num_classes, 100);
   EXPECT_EQ(c.network.options.shortcut, Shortcut::kB);
   EXPECT_FALSE(c.network.options.shared_preactivation);
@@ -197,7 +196,7 @@ TEST(ConfigTest, ClassesAndChannelsFollowTheDataSetUnlessGiven) {
 
 TEST(ConfigTest, ExplicitMaskIsReadAndGivingBothIsAnError) {
   const auto c = parse(R"({"network": {"arch": "preresnet-bottleneck", "depth": 164, "relu_mask": "101"}})");
-  EXPECT_EQ(c.network.relu_mask, "101");
+  EXPECT_EQ(c.network.mask, models::NetworkMask::bits("101"));
   expect_error(R"({"network": {"arch": "preresnet", "depth": 110, "variant": "paired", "relu_mask": "01"}})",
                "config t.json: network: give variant or relu_mask, not both");
 }
@@ -427,7 +426,7 @@ TEST(ConfigTest, RunNameIsDerivedUnlessGiven) {
   ExperimentConfig c = parse(R"({"network": {"arch": "preresnet", "depth": 110, "variant": "proportional"},
                                  "data": {"dataset": "cifar100"}})");
   EXPECT_EQ(run_name(c), "preresnet-110-proportional-cifar100");
-  c.network.relu_mask = "11";
+  c.network.mask = models::NetworkMask::bits("11");
   EXPECT_EQ(run_name(c), "preresnet-110-11-cifar100");
   c.name = "table2/x";
   EXPECT_EQ(run_name(c), "table2/x");

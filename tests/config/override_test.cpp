@@ -69,22 +69,22 @@ TEST(OverrideTest, DataSetChangeCarriesTheClassCountAlong) {
 TEST(OverrideTest, VariantAndMaskReplaceEachOther) {
   ExperimentConfig c = parse(R"({"network": {"arch": "preresnet-bottleneck", "depth": 164, "variant": "type1"}})");
   apply_override(c, "network.relu_mask=101");
-  EXPECT_EQ(c.network.relu_mask, "101");
-  EXPECT_EQ(c.network.variant, "paired");
+  EXPECT_EQ(c.network.mask.keep, ReluMask::parse("101"));
+  EXPECT_EQ(c.network.mask.variant, "paired");
   apply_override(c, "network.variant=type3");
-  EXPECT_EQ(c.network.variant, "type3");
-  EXPECT_EQ(c.network.relu_mask, "");
+  EXPECT_EQ(c.network.mask.variant, "type3");
+  EXPECT_FALSE(c.network.mask.keep.has_value());
 }
 
 TEST(OverrideTest, MaskFileAndSelectorsSetAndResolve) {
   ExperimentConfig c = parse(R"({"network": {"arch": "preresnet", "depth": 14, "relu_mask": "01"}})");
   apply_override(c, "network.relu_drop=stage3.*");  // one string is a list of one
-  EXPECT_EQ(c.network.relu_drop, std::vector<std::string>{"stage3.*"});
+  EXPECT_EQ(c.network.mask.drop, std::vector<std::string>{"stage3.*"});
   apply_flag(c, "relu-drop", R"(["stage3.*", "stage1.0.*"])");  // the CLI passes every --relu-drop as one list
-  EXPECT_EQ(c.network.relu_drop.size(), 2u);
+  EXPECT_EQ(c.network.mask.drop.size(), 2u);
   EXPECT_NO_THROW(validate(c, "flags"));
   const models::NetworkSpec resolved = models::with_resolved_mask(c.network);
-  EXPECT_EQ(resolved.relu_mask, "00.01.01.01.00.00");
+  EXPECT_EQ(models::mask_text(resolved), "00.01.01.01.00.00");
   c.network = resolved;  // config.json's form reads back to the same network mask
   const ExperimentConfig reread = parse_config(to_json(c), "config.json");
   EXPECT_EQ(models::resolve_network_mask(reread.network), models::resolve_network_mask(resolved));
@@ -93,10 +93,10 @@ TEST(OverrideTest, MaskFileAndSelectorsSetAndResolve) {
   // A file replaces the mask and the variant, and is read as it is set: a missing one fails there.
   EXPECT_THAT([&] { apply_override(c, "network.relu_mask_file=none.txt"); }, ThrowsMessage<c10::ValueError>(HasSubstr(
       "network.relu_mask_file: relu_mask_file \"none.txt\": cannot open")));
-  EXPECT_EQ(c.network.relu_mask_file, "");  // a failed assignment leaves the config as it was
-  EXPECT_EQ(c.network.relu_mask, resolved.relu_mask);
+  EXPECT_EQ(c.relu_mask_file, "");  // a failed assignment leaves the config as it was
+  EXPECT_EQ(c.network.mask, resolved.mask);
   apply_override(c, "network.variant=proportional");
-  EXPECT_EQ(c.network.relu_mask_file, "");
+  EXPECT_EQ(c.relu_mask_file, "");
   apply_override(c, "network.relu_drop=[\"stage4.*\"]");
   EXPECT_THAT([&] { validate(c, "flags"); }, ThrowsMessage<c10::ValueError>(HasSubstr(
       "flags: network.relu_drop: relu_drop \"stage4.*\" matches no site of preresnet-14")));

@@ -168,7 +168,7 @@ TEST(ConfigSchemaTest, RunFolderComparisonSkipsKeysThatDoNotChangeResults) {
   EXPECT_EQ(difference->before, "0");
   EXPECT_EQ(difference->now, "32");
   b = a;
-  b.network.relu_mask = "01";
+  b.network.mask = models::NetworkMask::bits("01");
   EXPECT_EQ(first_result_difference(a, b)->path, "network.variant");
   b = a;  // a run started in fp32 and resumed in bf16 is another experiment
   b.train.amp = Amp::kBf16;

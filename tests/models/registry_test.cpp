@@ -20,7 +20,7 @@ TEST(RegistryTest, ListsTheNetworksInTableOrder) {
 TEST(RegistryTest, NamedVariantsMapToTheIssuesMasks) {
   auto mask_of = [](const std::string& arch, const std::string& variant) {
     NetworkSpec spec = spec_of(arch, 110);
-    spec.variant = variant;
+    spec.mask.variant = variant;
     return describe_mask(spec).relu_mask;
   };
   EXPECT_EQ(mask_of("plain", "proportional"), "01");
@@ -37,9 +37,9 @@ TEST(RegistryTest, NamedVariantsMapToTheIssuesMasks) {
 
 TEST(RegistryTest, ExplicitMaskOverridesTheVariantAndIsNamedWhenItMatches) {
   NetworkSpec spec = spec_of("preresnet-bottleneck", 110);
-  spec.relu_mask = "101";
+  spec.mask = NetworkMask::bits("101");
   EXPECT_EQ(describe_mask(spec).variant, "type2");
-  spec.relu_mask = "001";
+  spec.mask = NetworkMask::bits("001");
   EXPECT_EQ(describe_mask(spec).variant, "custom");
 }
 
@@ -61,20 +61,22 @@ TEST(RegistryTest, BadDepthNamesTheRuleAndTheNearestValidDepths) {
 
 TEST(RegistryTest, BadMaskNamesTheBlockSites) {
   NetworkSpec spec = spec_of("dfn-mr", 110);
-  spec.relu_mask = "101";
+  spec.mask = NetworkMask::bits("101");
   EXPECT_THAT([&] { build_network(spec); },
               ThrowsMessage<c10::ValueError>(HasSubstr(
                   "dfn-mr: expected a relu_mask of 4 characters '0' (removed) or '1' (kept) over the MergeAndRun "
                   "sites (branch1_mid, branch1_after_add, branch2_mid, branch2_after_add), repeated over every unit, or "
                   "107 characters, one per site instance of dfn-mr-110 (got \"101\")")));
   spec = spec_of("preresnet", 110);
-  spec.relu_mask = "1a";
+  spec.mask = NetworkMask::bits("011");
   EXPECT_THAT([&] { build_network(spec); }, ThrowsMessage<c10::ValueError>(HasSubstr("(before_conv1, before_conv2)")));
+  // Bits other than '0' and '1' cannot make a mask at all.
+  EXPECT_THAT([] { NetworkMask::bits("1a"); }, ThrowsMessage<c10::ValueError>(HasSubstr("'a' at position 1")));
 }
 
 TEST(RegistryTest, UnknownVariantListsTheNetworksVariants) {
   NetworkSpec spec = spec_of("preresnet-bottleneck", 110);
-  spec.variant = "proportional";
+  spec.mask.variant = "proportional";
   EXPECT_THAT([&] { build_network(spec); },
               ThrowsMessage<c10::ValueError>(HasSubstr("unknown variant \"proportional\"; expected one of: paired, "
                                                        "type1, type2, type3")));

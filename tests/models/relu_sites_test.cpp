@@ -109,7 +109,7 @@ void expect_sites_where_they_belong(const NetworkSpec& spec) {
     if (std::find(f.passed.begin(), f.passed.end(), site) == f.passed.end()) continue;  // not a site of this net
     ASSERT_TRUE(f.rectified.count(conv)) << conv;
     const bool fired = std::find(f.fired.begin(), f.fired.end(), site) != f.fired.end();
-    EXPECT_EQ(f.rectified.at(conv), fired) << spec.arch << " " << spec.variant << " " << spec.relu_mask << ": " << site
+    EXPECT_EQ(f.rectified.at(conv), fired) << spec.arch << " " << mask_text(spec) << ": " << site
                                            << " fired " << fired << " but " << conv << " saw a "
                                            << (fired ? "signed" : "rectified") << " input";
     ++checked;
@@ -128,7 +128,7 @@ TEST(ReluSitesTest, PlainFiresTheCyclicMaskOverItsConvs) {
   EXPECT_THAT(fired(spec_of("plain", 8, "proportional")),
               ElementsAreArray(Names{"stem.relu", "stage1.1.after_conv", "stage2.1.after_conv", "stage3.1.after_conv"}));
   NetworkSpec three = spec_of("plain", 8);  // plain-8 with "011": global numbering runs on across stages
-  three.relu_mask = "011";                  // convs 0-5 -> 0 1 1 0 1 1
+  three.mask = NetworkMask::bits("011");    // convs 0-5 -> 0 1 1 0 1 1
   EXPECT_THAT(fired(three), ElementsAreArray(Names{"stem.relu", "stage1.1.after_conv", "stage2.0.after_conv",
                                                    "stage3.0.after_conv", "stage3.1.after_conv"}));
   three.options.plain_indexing = PlainIndexing::kPerStage;
@@ -196,14 +196,14 @@ TEST(ReluSitesTest, ShortcutKeptReluIsAFixedSiteOfItsUnit) {
 
 TEST(ReluSitesTest, NetworkMaskSetsEverySiteInstance) {
   NetworkSpec spec = spec_of("preresnet", 14);
-  spec.relu_mask = "11.01_10 00.11.10";  // stage1.0, stage1.1, stage2.0, stage2.1, stage3.0, stage3.1
+  spec.mask = NetworkMask::bits("11.01_10 00.11.10");  // stage1.0, stage1.1, stage2.0, stage2.1, stage3.0, stage3.1
   EXPECT_THAT(fired(spec), UnorderedElementsAreArray(Names{
                                "stage1.0.before_conv1", "stage1.0.before_conv2", "stage1.1.before_conv2",
                                "stage2.0.before_conv1", "stage3.0.before_conv1", "stage3.0.before_conv2",
                                "stage3.1.before_conv1", "head.relu"}));
   expect_sites_where_they_belong(spec);
   NetworkSpec dfn = spec_of("dfn-mr", 14);  // 4 + 4 + 3 sites
-  dfn.relu_mask = "1010.0101.110";
+  dfn.mask = NetworkMask::bits("1010.0101.110");
   EXPECT_THAT(fired(dfn), UnorderedElementsAreArray(Names{
                               "stem.relu", "stage1.0.branch1_mid", "stage1.0.branch2_mid", "stage2.0.branch1_after_add",
                               "stage2.0.branch2_after_add", "stage3.0.branch1_mid", "stage3.0.branch2_mid"}));
@@ -211,26 +211,26 @@ TEST(ReluSitesTest, NetworkMaskSetsEverySiteInstance) {
 
 TEST(ReluSitesTest, WrongLengthNamesBothAcceptedLengths) {
   NetworkSpec spec = spec_of("preresnet", 14);
-  spec.relu_mask = "01011";
+  spec.mask = NetworkMask::bits("01011");
   EXPECT_THAT([&] { resolve_network_mask(spec); },
               ThrowsMessage<c10::ValueError>(HasSubstr("expected a relu_mask of 2 characters '0' (removed) or '1' (kept) "
                                                        "over the PreActBlock sites (before_conv1, before_conv2), repeated "
                                                        "over every unit, or 12 characters, one per site instance of "
                                                        "preresnet-14 (got \"01011\")")));
   spec = spec_of("dfn-mr", 110);
-  spec.relu_mask = "101";
+  spec.mask = NetworkMask::bits("101");
   EXPECT_THAT([&] { resolve_network_mask(spec); }, ThrowsMessage<c10::ValueError>(HasSubstr("or 107 characters")));
 }
 
 TEST(ReluSitesTest, SelectorsDropMatchingSitesOnTopOfTheVariant) {
   NetworkSpec spec = spec_of("preresnet", 14, "proportional");
-  spec.relu_drop = {"stage3.*", "stage*.0.before_conv2"};
+  spec.mask.drop = {"stage3.*", "stage*.0.before_conv2"};
   EXPECT_THAT(fired(spec), UnorderedElementsAreArray(Names{"stage1.1.before_conv2", "stage2.1.before_conv2", "head.relu"}));
-  EXPECT_EQ(with_resolved_mask(spec).relu_mask, "00.01.00.01.00.00");
-  spec.relu_drop = {"stage4.*"};
+  EXPECT_EQ(mask_text(with_resolved_mask(spec)), "00.01.00.01.00.00");
+  spec.mask.drop = {"stage4.*"};
   EXPECT_THAT([&] { resolve_network_mask(spec); },
               ThrowsMessage<c10::ValueError>(HasSubstr("relu_drop \"stage4.*\" matches no site of preresnet-14")));
-  spec.relu_drop = {"head.relu"};  // fixed sites are not maskable
+  spec.mask.drop = {"head.relu"};  // fixed sites are not maskable
   EXPECT_THROW(resolve_network_mask(spec), c10::ValueError);
 }
 
@@ -239,15 +239,12 @@ TEST(ReluSitesTest, MaskFilesAreReadAtTheConfigEdgeNeverByANetwork) {
   std::ofstream(dir / "mask.txt") << "# found by hand\n11.00\n\n01.01\n10 10\n";
   std::ofstream(dir / "search.json") << R"({"relu_mask": "11.11.11.11.11.00", "kept_sites": 10})";
   std::ofstream(dir / "bad.json") << R"({"mask": "11"})";
+  // A NetworkSpec holds keep-bits, not a file name: what loading a config does is read the file into them.
   NetworkSpec spec = spec_of("preresnet", 14);
-  spec.relu_mask_file = (dir / "mask.txt").string();
-  EXPECT_THAT([&] { resolve_network_mask(spec); },
-              ThrowsMessage<c10::ValueError>(HasSubstr("a network does not read mask files")));
-  EXPECT_THROW(Network{spec}, c10::ValueError);
-  spec.relu_mask = read_relu_mask_file(spec.relu_mask_file);  // what loading a config does
+  spec.mask = NetworkMask::bits(read_relu_mask_file((dir / "mask.txt").string()));
   EXPECT_EQ(format_network_mask(spec, resolve_network_mask(spec)), "11.00.01.01.10.10");
-  EXPECT_EQ(with_resolved_mask(spec).relu_mask, "11.00.01.01.10.10");
-  spec.relu_mask = read_relu_mask_file((dir / "search.json").string());
+  EXPECT_EQ(mask_text(spec), "11.00.01.01.10.10");
+  spec.mask = NetworkMask::bits(read_relu_mask_file((dir / "search.json").string()));
   EXPECT_THAT(fired(spec), UnorderedElementsAreArray(cross({"stage1.0", "stage1.1", "stage2.0", "stage2.1", "stage3.0"},
                                                            {"before_conv1", "before_conv2"}) + Names{"head.relu"}));
   EXPECT_THAT([&] { read_relu_mask_file((dir / "bad.json").string()); },
@@ -257,8 +254,22 @@ TEST(ReluSitesTest, MaskFilesAreReadAtTheConfigEdgeNeverByANetwork) {
 
   const ExperimentConfig c = parse_config(R"({"network": {"arch": "preresnet", "depth": 14, "relu_mask_file": ")" +
                                               (dir / "mask.txt").string() + R"("}})", "t.json");
-  EXPECT_EQ(c.network.relu_mask, "11.00.01.01.10 10");  // the file's lines, joined as units
-  EXPECT_EQ(format_network_mask(c.network, resolve_network_mask(c.network)), "11.00.01.01.10.10");
+  EXPECT_EQ(c.network.mask, NetworkMask::bits("11.00.01.01.10.10"));  // the file's lines, joined as units
+  EXPECT_EQ(c.relu_mask_file, (dir / "mask.txt").string());
+}
+
+TEST(ReluSitesTest, AFileOfWholeMasksOnePerLineSaysSoAndHowToPickOne) {
+  // What search --method random writes as masks.txt: each line a whole network mask of preresnet-14.
+  const auto dir = test::scratch_dir("masks-txt");
+  std::ofstream(dir / "masks.txt") << "110001011010\n011011000111\n101010101010\n";
+  const std::string text = R"({"network": {"arch": "preresnet", "depth": 14, "relu_mask_file": ")" +
+                           (dir / "masks.txt").string() + R"("}})";
+  EXPECT_THAT([&] { parse_config(text, "t.json"); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("masks.txt\": holds 3 masks, one per line (as search --method "
+                                                       "random writes masks.txt), not one; pick one, e.g. the first: "
+                                                       "--relu-mask \"$(sed -n 1p ")));
+  std::ofstream(dir / "masks.txt") << "110001011010\n";  // one line is one mask
+  EXPECT_EQ(parse_config(text, "t.json").network.mask, NetworkMask::bits("11.00.01.01.10.10"));
 }
 
 TEST(ReluSitesTest, SitesListEveryInstanceWithItsShapeAndElements) {

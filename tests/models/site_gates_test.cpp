@@ -20,7 +20,7 @@ NetworkSpec preresnet8(const std::string& mask) {
   NetworkSpec spec;
   spec.arch = "preresnet";
   spec.depth = 8;
-  spec.relu_mask = mask;
+  spec.mask = NetworkMask::bits(mask);
   return spec;
 }
 

@@ -11,7 +11,7 @@ inline models::NetworkSpec spec_of(const std::string& arch, int64_t depth, const
   models::NetworkSpec spec;
   spec.arch = arch;
   spec.depth = depth;
-  spec.variant = variant;
+  spec.mask.variant = variant;
   return spec;
 }
 

@@ -163,7 +163,7 @@ TEST(BatchNormRelu, FusedFloatNetworkTracksTheDoublePrecisionModules) {
       models::NetworkSpec spec;
       spec.arch = arch;
       spec.depth = depth;
-      spec.variant = variant;
+      spec.mask.variant = variant;
       torch::manual_seed(3);
       models::Network fused = models::build_network(spec);
       torch::manual_seed(3);

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   propnet::models::NetworkSpec spec;
   spec.arch = "preresnet";
   spec.depth = 20;
-  spec.variant = "proportional";
+  spec.mask.variant = "proportional";
   propnet::models::Network net = propnet::models::build_network(spec);
   const auto logits = net->forward(torch::randn({2, 3, 32, 32}));
   const auto summary = propnet::models::summarize(spec);

@@ -22,7 +22,7 @@ models::NetworkSpec spec_with(const std::string& mask) {
   spec.arch = "preresnet";
   spec.depth = 8;
   spec.num_classes = 4;
-  spec.relu_mask = mask;
+  spec.mask = models::NetworkMask::bits(mask);
   return spec;
 }
 

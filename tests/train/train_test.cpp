@@ -25,7 +25,7 @@ ExperimentConfig toy_config(int64_t epochs) {
   c.network.arch = "preresnet";
   c.network.depth = 8;
   c.network.num_classes = 4;
-  c.network.variant = "proportional";
+  c.network.mask.variant = "proportional";
   c.data.dataset = data::DatasetKind::kCifar10;
   c.train.epochs = epochs;
   c.train.batch_size = 32;

@@ -1,6 +1,6 @@
 #pragma once
 // Which ReLU site instances of a registry network keep their ReLU: one bit per site instance, made
-// from a block pattern, a network mask, a mask file and selectors (NetworkSpec's mask fields).
+// from a NetworkMask (a variant or keep-bits, then selectors) fitted to the network.
 #include <string>
 #include <vector>
 
@@ -15,19 +15,22 @@ namespace propnet::models {
 /// are not maskable and not listed (`Network::relu_sites` lists them).
 std::vector<std::string> site_names(const NetworkSpec& spec);
 
-/// One keep-bit per site of `site_names(spec)`: the variant's or `relu_mask`'s block pattern repeated
-/// over every unit (plain: cyclically over its convs, spec §2.2), or a network mask taken as it is;
-/// then the `relu_drop` selectors applied. Throws c10::ValueError for a bad variant, a mask of neither
-/// length (the message states both), a selector that matches no site, or a `relu_mask_file` not yet
-/// read into `relu_mask` (reading files is the config's job: `propnet::read_relu_mask_file`).
+/// One keep-bit per site of `site_names(spec)`: `spec.mask`'s variant or block pattern repeated over
+/// every unit (plain: cyclically over its convs, spec §2.2), or its network mask taken as it is; then
+/// its `drop` selectors applied. Throws c10::ValueError for an unknown variant, keep-bits of neither
+/// length (the message states both) or a selector that matches no site.
 ReluMask resolve_network_mask(const NetworkSpec& spec);
+
+/// `spec.mask` as configs write it, relu_drop aside: the variant's name, or the keep-bits (a whole
+/// network mask with '.' between units, as `format_network_mask`; a block pattern as it is).
+std::string mask_text(const NetworkSpec& spec);
 
 /// A network mask as text with '.' between units ("01.01.01"; plain: between stages).
 std::string format_network_mask(const NetworkSpec& spec, const ReluMask& mask);
 
-/// `spec` with what its mask file (already read into `relu_mask`) and selectors resolved to recorded
-/// in `relu_mask` (as `format_network_mask` writes it), so that config.json names the mask a run
-/// used; a spec without either is returned unchanged (the paper's configs keep their variant).
+/// `spec` with what its selectors resolved to recorded as keep-bits (one per site), so that
+/// config.json names the mask a run used; a spec without selectors is returned unchanged (the
+/// paper's configs keep their variant).
 NetworkSpec with_resolved_mask(NetworkSpec spec);
 
 /// How `spec`'s mask reads in summaries: the named variant whose mask it is (or "custom"), and

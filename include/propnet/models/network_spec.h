@@ -1,8 +1,11 @@
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include <propnet/nn/relu_mask.h>
 #include <propnet/nn/switches.h>
 
 namespace propnet::models {
@@ -34,6 +37,32 @@ struct ArchOptions {
   double bn_momentum = 0.1;
 };
 
+/// Which ReLU site instances keep their ReLU, as data: a named variant of the block or explicit
+/// keep-bits, then globs of sites removed on top. Configs fill it from their keys (network.variant,
+/// relu_mask, relu_mask_file, relu_drop); `resolve_network_mask` fits it to a network and refuses a
+/// mask that does not fit (an unknown variant, a length of neither kind, a glob that matches no site).
+struct NetworkMask {
+  /// A named variant of the network's block ("paired", "proportional", "type1", ...); used when
+  /// `keep` is unset.
+  std::string variant = "paired";
+  /// Explicit keep-bits, overriding `variant`: a block pattern over the block's sites (0111),
+  /// repeated over every unit (plain: cyclically over its convs), or one bit per site instance in
+  /// forward order (`site_names`).
+  std::optional<ReluMask> keep;
+  /// Globs over site names ("stage3.*.before_conv1"; `*`, `?`, `[...]`) whose ReLUs are removed on
+  /// top of the variant or keep-bits. Each must match at least one site.
+  std::vector<std::string> drop;
+
+  /// The named variant.
+  static NetworkMask named(std::string variant);
+  /// Explicit keep-bits: a block pattern or a whole network mask.
+  static NetworkMask bits(ReluMask keep);
+  /// Explicit keep-bits from text: "0111", or "01.01.11" with '.', '_' or ' ' between units.
+  static NetworkMask bits(std::string_view text);
+  bool operator==(const NetworkMask& other) const;
+  bool operator!=(const NetworkMask& other) const { return !(*this == other); }
+};
+
 /// Everything a builder needs; configs and the CLI fill it, `build_network` reads it.
 struct NetworkSpec {
   /// Registry key: "plain", "resnet", "preresnet", "preresnet-bottleneck" or "dfn-mr".
@@ -44,18 +73,8 @@ struct NetworkSpec {
   int64_t num_classes = 10;
   /// 3 for CIFAR, 1 for Fashion-MNIST.
   int64_t in_channels = 3;
-  /// A named variant of the network's block ("paired", "proportional", "type1", ...).
-  std::string variant = "paired";
-  /// An explicit keep-mask; when set it overrides `variant`. Either a block pattern over the block's
-  /// ReLU sites ("0111"), repeated over every unit, or a network mask with one bit per site instance
-  /// in forward order (`site_names`); '.', '_' or spaces may separate units ("01.01.11").
-  std::string relu_mask;
-  /// A file holding the mask (text, or JSON with a "relu_mask" string); read when `relu_mask` is
-  /// empty (`resolve_network_mask`). A set `relu_mask` wins, so a resolved spec needs no file.
-  std::string relu_mask_file;
-  /// Globs over site names ("stage3.*.before_conv1"; `*`, `?`, `[...]`) whose ReLUs are removed on
-  /// top of the variant or mask. Each must match at least one site.
-  std::vector<std::string> relu_drop;
+  /// Which ReLUs are kept; the paired network by default.
+  NetworkMask mask;
   /// DFN-MR widen factor k (stage widths 16k/32k/64k); 1 is DFN-MR1. Other networks need 1.
   int64_t widen_factor = 1;
   ArchOptions options;
