@@ -99,7 +99,7 @@ int bench_command(int argc, char** argv) {
         ("data-only", "time the input pipeline instead of training steps (no network flags)")
         ("json", "one JSON object on stdout")
         ("h,help", "show this help");
-    const auto flags = options.parse(argc, argv);
+    const auto flags = parse_flags(options, argc, argv);
     if (flags.count("help")) {
       std::cout << options.help({"", "Benchmark", flag_groups::kTraining, flag_groups::kNetwork, flag_groups::kSwitches}) << "\nexamples:\n"
                 << "  propnet bench --net preresnet --depth 110 --batch-size 64\n"

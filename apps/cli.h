@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <cxxopts.hpp>
+
 namespace propnet::cli {
 
 /// Exit codes of every subcommand.
@@ -19,6 +21,11 @@ struct UsageError : std::runtime_error {
 /// Runs `body`, turning every exception into one line on stderr (never a C++ backtrace) and an
 /// exit code: 2 for usage and value errors, 1 for everything else.
 int run_reporting_errors(const std::string& command, const std::function<int()>& body);
+
+/// `options.parse` with messages for people: an unknown flag names the nearest one ("unknown flag
+/// --varaint; did you mean --variant?"), cxxopts' curly quotes become plain ones, and a single-valued
+/// flag given twice is refused with both values. Throws UsageError.
+cxxopts::ParseResult parse_flags(cxxopts::Options& options, int argc, char** argv);
 
 /// Subcommands; each parses its own flags from argv[1..] (argv[0] is "propnet <command>").
 int info_command(int argc, char** argv);

@@ -61,8 +61,8 @@ void apply_config_flags(ExperimentConfig& config, const cxxopts::ParseResult& fl
 FlagSelection network_flags() { return {{flag_groups::kNetwork, flag_groups::kSwitches}, {}}; }
 
 void require_network_flags(const cxxopts::ParseResult& flags) {
-  if (!flags.count("net")) throw UsageError("--net is required (see --list)");
-  if (!flags.count("depth")) throw UsageError("--depth is required");
+  if (!flags.count("net")) throw UsageError("--net is required ('propnet info --list' lists the networks and their depths)");
+  if (!flags.count("depth")) throw UsageError("--depth is required ('propnet info --list' gives each network's depth rule)");
 }
 
 }  // namespace propnet::cli

@@ -132,7 +132,7 @@ int data_command(int argc, char** argv) {
         ("threads", "--bench: intra-op CPU threads (default: every core)", cxxopts::value<int64_t>())
         ("device", "--bench: cpu, cuda or cuda:N", cxxopts::value<std::string>()->default_value("cpu"))
         ("h,help", "show this help");
-    const auto flags = options.parse(argc, argv);
+    const auto flags = parse_flags(options, argc, argv);
     if (flags.count("help")) {
       std::cout << options.help()
                 << "\nExamples:\n  propnet data --dataset cifar10 --data-dir data/cifar-10-batches-bin\n"

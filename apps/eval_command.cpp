@@ -55,7 +55,7 @@ int eval_command(int argc, char** argv) {
         ("threads", "CPU threads (default: every core)", cxxopts::value<int64_t>()->default_value("0"))
         ("json", "print one JSON object")
         ("h,help", "show this help");
-    const auto flags = options.parse(argc, argv);
+    const auto flags = parse_flags(options, argc, argv);
     if (flags.count("help")) {
       std::cout << options.help() << "\nExample:\n  propnet eval --checkpoint runs/preresnet-20-paired-fashion-mnist/seed-0/model.pt\n";
       return kExitOk;

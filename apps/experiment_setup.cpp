@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include <c10/util/Exception.h>
+#include <fmt/format.h>
 
 #include <propnet/choices.h>
 #include <propnet/models/network_mask.h>
@@ -88,7 +89,11 @@ void check_launch(const ExperimentConfig& config, const dist::LaunchEnv& launch)
 data::Dataset load_experiment_data(const ExperimentConfig& config, const c10::Device& device, bool test_split) {
   const std::string data_dir = config.data.dir.empty() ? data::default_data_dir(config.data.dataset) : config.data.dir;
   if (data_dir.empty()) {
-    throw UsageError(to_string(config.data.dataset) + " needs --data-dir (or data.dir); scripts/download_cifar.sh fetches it");
+    const bool is_default = config.data.dataset == DataSpec{}.dataset;
+    const std::string fashion = data::default_data_dir(data::DatasetKind::kFashionMnist);
+    throw UsageError(to_string(config.data.dataset) + (is_default ? " (the default data set)" : "") +
+                     " needs --data-dir (or data.dir): scripts/download_cifar.sh fetches it" +
+                     (fashion.empty() ? "" : "; --dataset fashion-mnist needs no download (found in " + fashion + ")"));
   }
   data::Dataset dataset = data::load_dataset(
       config.data.dataset, data_dir,
@@ -98,6 +103,15 @@ data::Dataset load_experiment_data(const ExperimentConfig& config, const c10::De
               to_string(config.data.dataset), ": the files hold ", dataset.num_classes(), " classes of ",
               dataset.channels, "-channel images, but the network expects ", config.network.num_classes,
               " classes of ", config.network.in_channels, "-channel images");
+  // A subset larger than the split is the whole split: say so rather than train on more than was asked for silently.
+  const auto capped = [&](const char* key, int64_t subset, int64_t size, const char* split) {
+    if (subset > size) {
+      log::warn(fmt::format("{} {} is more than the {} {} images of {}; using all {}", key, subset, size, split,
+                            to_string(config.data.dataset), size));
+    }
+  };
+  capped("--subset", config.data.subset, dataset.train.size(), "training");
+  if (test_split) capped("--test-subset", config.data.test_subset, dataset.test.size(), "test");
   return dataset;
 }
 

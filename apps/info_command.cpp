@@ -188,7 +188,7 @@ int info_command(int argc, char** argv) {
         ("list", "list the networks, their ReLU sites, depth rules and named variants")
         ("schema", "list every config key: type, default, allowed values, doc and flag (--json: for tools)")
         ("h,help", "show this help");
-    const auto flags = options.parse(argc, argv);
+    const auto flags = parse_flags(options, argc, argv);
     if (flags.count("help")) {
       std::cout << options.help({"", flag_groups::kNetwork, flag_groups::kData, flag_groups::kSwitches}) << "\nExamples:\n  propnet info --net preresnet --depth 110 --variant proportional --json\n"
                    "  propnet info --net preresnet --depth 20 --variant proportional --relu-drop 'stage3.*' --sites\n"

@@ -4,8 +4,9 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
-
+#include <propnet/choices.h>
 #include <propnet/dist/group.h>
 #include <propnet/nn/batch_norm_relu.h>
 #include <propnet/runtime.h>
@@ -80,6 +81,10 @@ int main(int argc, char** argv) {
   for (const Command& c : kCommands) {
     if (c.name == argv[1]) return c.run(argc - 1, argv + 1);
   }
-  propnet::cli::log::error(std::string("unknown command \"") + argv[1] + "\"; run 'propnet --help' for the list");
+  std::vector<std::string> names;
+  for (const Command& c : kCommands) names.emplace_back(c.name);
+  const std::string near = propnet::closest_name(argv[1], names);
+  propnet::cli::log::error(std::string("unknown command \"") + argv[1] + "\"" +
+                           (near.empty() ? "" : "; did you mean \"" + near + "\"?") + " (run 'propnet --help' for the list)");
   return propnet::cli::kExitUsage;
 }

@@ -50,7 +50,7 @@ int search_command(int argc, char** argv) {
     cxxopts::Options options("propnet search", kSearchDescription);
     add_run_flags(options, search_flags(), "JSON experiment config with a \"search\" section (configs/README.md)",
                   "search.beta=0.9");
-    const auto flags = options.parse(argc, argv);
+    const auto flags = parse_flags(options, argc, argv);
     if (flags.count("help")) {
       std::cout << options.help({"", flag_groups::kExperiment, flag_groups::kSearch, flag_groups::kData,
                                  flag_groups::kTraining, flag_groups::kNetwork, flag_groups::kSwitches})

@@ -59,7 +59,7 @@ int train_command(int argc, char** argv) {
     cxxopts::Options options("propnet train", kTrainDescription);
     add_run_flags(options, experiment_flags(), "JSON experiment config (configs/README.md lists every key)",
                   "train.lr=0.05");
-    const auto flags = options.parse(argc, argv);
+    const auto flags = parse_flags(options, argc, argv);
     if (flags.count("help")) {
       std::cout << options.help({"", flag_groups::kExperiment, flag_groups::kData, flag_groups::kTraining,
                                  flag_groups::kNetwork, flag_groups::kSwitches})

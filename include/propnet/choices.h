@@ -55,6 +55,10 @@ std::optional<E> from_string(std::string_view text);
 template <typename E>
 std::vector<std::string> spelling_list();
 
+/// The candidate nearest `text` (ignoring case, '-' = '_'): one that `text` (4+ characters) begins,
+/// else the closest within a few edits; "" when none is near. What "did you mean" messages offer.
+std::string closest_name(const std::string& text, const std::vector<std::string>& candidates);
+
 /// Implementation detail of `to_string`: the error for a value outside its table.
 [[noreturn]] void throw_unspelled_value(int value);
 

@@ -4,6 +4,7 @@
 
 #include <c10/util/StringUtil.h>
 
+#include <propnet/choices.h>
 #include <propnet/config.h>
 #include <propnet/data/dataset_kind.h>
 
@@ -88,7 +89,7 @@ Namer config_namer(const std::string& source) {
 }
 
 void unknown_key(const Where& where, const std::string& object, const std::string& key) {
-  const std::string near = closest(key, key_names(object));
+  const std::string near = closest_name(key, key_names(object));
   if (!near.empty()) fail(where, "unknown key; did you mean \"", near, "\"?");
   for (const Field& f : fields()) {  // the right key in the wrong object, e.g. train.dataset
     if (leaf_of(f.key.path) == key && parent_of(f.key.path) != object) {

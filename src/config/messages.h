@@ -33,8 +33,6 @@ std::string quoted(const std::string& text);
 std::string number(double value);
 /// "\"a\", \"b\", \"c\"" (or, `plain`, as flags write it: "a, b or c").
 std::string choice_list(const std::vector<std::string>& names, bool plain = false);
-/// The candidate within typo distance of `text` (ignoring case and '-' vs '_') or starting with it, or "".
-std::string closest(const std::string& text, const std::vector<std::string>& candidates);
 /// `expected one of "a", "b" (got "c"); did you mean "a"?`, or for flags `expected a or b (got "c")`.
 [[noreturn]] void not_one_of(const Where& where, const std::vector<std::string>& valid, const std::string& got);
 

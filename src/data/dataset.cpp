@@ -74,8 +74,9 @@ int64_t channels_of(DatasetKind kind) { return facts_of(kind).channels; }
 namespace {
 DatasetKind kind_of(const std::string& name) {
   const auto kind = from_string<DatasetKind>(name);
-  TORCH_CHECK_VALUE(kind.has_value(), "data: expected a data set name, one of ", c10::Join(", ", dataset_names()),
-                    " (got \"", name, "\")");
+  const std::string near = kind ? "" : closest_name(name, dataset_names());
+  TORCH_CHECK_VALUE(kind.has_value(), "expected a data set name, one of ", c10::Join(", ", dataset_names()), " (got \"",
+                    name, "\")", near.empty() ? "" : "; did you mean \"" + near + "\"?");
   return *kind;
 }
 }  // namespace

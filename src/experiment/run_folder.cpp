@@ -50,6 +50,10 @@ std::string to_string(SeedState state) {
 std::string RunSummary::line() const {
   if (statistics.n == 0) return "no finished seed yet";
   char head[96];
+  if (statistics.n == 1) {  // one seed has no spread: a "± 0.00" would read as a measured one
+    std::snprintf(head, sizeof head, "%.2f (n=1: one seed, no spread)", statistics.mean);
+    return head;
+  }
   std::snprintf(head, sizeof head, "%.2f \u00b1 %.2f (n=%lld, sample std)", statistics.mean, statistics.std,
                 static_cast<long long>(statistics.n));
   return std::string(head) + "; median (mean \u00b1 std_pop, best): " + train::reference_line(statistics);

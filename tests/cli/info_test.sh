@@ -63,6 +63,17 @@ expect_usage_error info --net nope --depth 110 | grep -q "expected one of" || fa
 expect_usage_error info --depth 110 | grep -q "\-\-net is required" || fail "missing --net"
 expect_usage_error info --net preresnet --depth 110 --shortcut C | grep -q "expected A or B" || fail "switch"
 expect_usage_error bogus | grep -q "unknown command" || fail "command"
+# Typos get the nearest flag or command, in plain quotes; a single-valued flag given twice is refused with both values.
+expect_usage_error trian | grep -q 'unknown command "trian"; did you mean "train"?' || fail "command typo"
+expect_usage_error info --net preresnet --depth 20 --varaint proportional |
+  grep -q "unknown flag --varaint; did you mean --variant? (see 'propnet info --help')" || fail "flag typo"
+expect_usage_error train --seed 0 | grep -q "did you mean --seeds?" || fail "--seed typo"
+expect_usage_error train --epoch 1 | grep -q "did you mean --epochs?" || fail "--epoch typo"
+if "$propnet" info --net preresnet --depth 20 --variant 2>&1 | grep -q $'\xe2\x80\x98'; then fail "curly quotes"; fi
+expect_usage_error bench --list | grep -q "'propnet info --list' lists the networks" || fail "bench --list"
+expect_usage_error info --net preresnet --depth 20 --depth 32 | grep -q -- "--depth given twice (20, then 32); give it once" ||
+  fail "repeated flag"
+expect_usage_error bench --depth 20 | grep -q "propnet info --list" || fail "--net required points to info --list"
 # --dataset: the network takes the data set's channels and classes (its row of the data-set table), unless
 # --classes or --in-channels say otherwise.
 for case in "fashion-mnist 1 10" "cifar100 3 100"; do

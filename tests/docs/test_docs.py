@@ -256,6 +256,18 @@ def test_command_parsing():
         {"-q", "--quiet", "--channels-last", "-P", "--parallel"}
 
 
+def test_readme_puts_propnet_on_path_before_using_it():
+    """The README's commands say `propnet`; after the two setup commands the binary is build/apps/propnet, so the
+    README must put that folder on PATH before its first `propnet ...` command, or the commands fail as written."""
+    readme = ROOT / "README.md"
+    first_use = next((n for n, line in code_snippets(readme) if re.match(r"\s*propnet\s", line)), None)
+    path_line = next((n for n, line in code_snippets(readme)
+                      if re.search(r"export PATH=.*build/apps", line)), None)
+    assert first_use is not None, "README.md runs no propnet command"
+    assert path_line is not None and path_line < first_use, \
+        f"README.md:{first_use}: `propnet` is used before build/apps is put on PATH (export PATH=...)"
+
+
 def test_propnet_flags():
     binary = os.environ.get("PROPNET")
     if not binary:

@@ -19,15 +19,18 @@ run=(train --net preresnet --depth 8 --variant proportional --dataset fashion-mn
   fail "--print-config"
 [ ! -e "$work/printed" ] || fail "--print-config wrote a run folder"
 
-# 1. Interrupt seed 0 in its first epoch, then resume with the same command.
+# 1. Interrupt seed 0 in its first epoch, then resume with the same command (the checkpoint holds the steps done).
 "$propnet" "${run[@]}" > "$work/first.out" 2> "$work/first.err" &
 pid=$!
 for _ in $(seq 1 600); do
   grep -q "step" "$work/runs/quick/seed-0/train.log" 2>/dev/null && break
   sleep 0.1
 done
-kill -INT "$pid"
+# Twice, 50 ms apart, as `timeout -s INT` can deliver it (to the process and to its group, each maybe to another
+# thread): one stop request, not "second interrupt, exiting now".
+kill -INT "$pid"; sleep 0.05; kill -INT "$pid"
 set +e; wait "$pid"; rc=$?; set -e
+grep -q "second interrupt" "$work/first.err" && fail "two SIGINTs sent together were taken as a second Ctrl-C"
 [ "$rc" -eq 130 ] || { cat "$work/first.err"; fail "interrupted run should exit 130 (got $rc)"; }
 grep -q "Resume with" "$work/first.err" || fail "no resume hint"
 [ -f "$work/runs/quick/seed-0/checkpoint.pt" ] || fail "no checkpoint after SIGINT"
@@ -106,12 +109,21 @@ expect_usage_error train --net preresnet --depth 9 --dataset fashion-mnist | gre
 expect_usage_error train --dataset fashion-mnist | grep -q "\-\-net" || fail "missing net"
 expect_usage_error train --net preresnet --depth 8 --dataset fashion-mnist --device cuda:7 | grep -q "cuda" || fail "device"
 expect_usage_error train --net preresnet --depth 8 --dataset cifar10 | grep -q "data-dir" || fail "cifar without dir"
+expect_usage_error train --net preresnet --depth 8 | grep -q "cifar10 (the default data set) needs --data-dir.*--dataset fashion-mnist needs no download" ||
+  fail "the default data set's message"
 RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=1 expect_usage_error train --net preresnet --depth 8 \
   --dataset fashion-mnist --device cuda:0 | grep -q 'train.device: expected "cuda" in a data-parallel run' ||
   fail "one GPU for every rank"
 expect_usage_error train --net preresnet --depth 8 --dataset fashion-mnist --channels-last=maybe |
   grep -q "expected on, off or auto" || fail "channels-last value"
-expect_usage_error "${run[@]}" --epochs 4 | grep -q "train.epochs" || fail "changed config in the same run folder"
+# replaced=(the arguments after FLAG VALUE, with FLAG's value set to VALUE): a single-valued flag may be given once.
+replace_flag() {
+  local flag=$1 value=$2 previous="" arg; shift 2; replaced=()
+  for arg in "$@"; do [ "$previous" = "$flag" ] && arg=$value; replaced+=("$arg"); previous=$arg; done
+}
+replace_flag --epochs 4 "${run[@]}"
+expect_usage_error "${replaced[@]}" | grep -q "train.epochs" || fail "changed config in the same run folder"
+expect_usage_error "${run[@]}" --epochs 4 | grep -q -- "--epochs given twice (3, then 4)" || fail "repeated flag"
 echo '{"network": {"arch": "preresnet", "depth": 8}, "train": {"nesterof": true}}' > "$work/bad.json"
 expect_usage_error train --config "$work/bad.json" | grep -q 'did you mean "nesterov"' || fail "unknown key"
 # 6. A validation split, a mask file and a selector: config.json records the resolved mask, the metrics and the
@@ -138,6 +150,15 @@ grep -q "already finished" "$work/masked2.err" || fail "the same masked command 
 expect_usage_error "${masked[@]}" --relu-drop 'stage2.*' | grep -q "network.relu_mask" || fail "another selector, same folder"
 expect_usage_error "${masked[@]:0:5}" --relu-drop 'stage9.*' --dataset fashion-mnist |
   grep -q "network.relu_drop: relu_drop \"stage9.\*\" matches no site" || fail "selector error"
-expect_usage_error "${masked[@]}" --val-split 640 | grep -q "data.val_split" || fail "val_split >= subset"
+replace_flag --val-split 640 "${masked[@]}"
+expect_usage_error "${replaced[@]}" | grep -q "data.val_split" || fail "val_split >= subset"
+
+# 7. A subset larger than its split is said to be capped; one seed's summary says it has no spread.
+"$propnet" train --net preresnet --depth 8 --dataset fashion-mnist --subset 64 --test-subset 20000 --epochs 1 \
+  --batch-size 32 --seeds 0 --out "$work/runs" --name capped --threads 2 > "$work/capped.out" 2> "$work/capped.err" ||
+  { cat "$work/capped.err"; fail "capped run failed"; }
+grep -q -- "--test-subset 20000 is more than the 10000 test images of fashion-mnist; using all 10000" "$work/capped.err" ||
+  { cat "$work/capped.err"; fail "no word that the test subset was capped"; }
+grep -q "(n=1: one seed, no spread)" "$work/capped.out" || { cat "$work/capped.out"; fail "one seed shown with a spread"; }
 
 echo "train-cli: all checks passed"
