@@ -1,6 +1,7 @@
 #include <propnet/experiment/run_folder.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -82,6 +83,37 @@ std::vector<int64_t> RunFolder::seeds_on_disk() const {
   return seeds;
 }
 
+namespace {
+
+// Whether `dir` can take `config`: no run there yet, or the same experiment (it resumes).
+bool takes(const std::filesystem::path& dir, const ExperimentConfig& config) {
+  const auto path = dir / "config.json";
+  if (!std::filesystem::exists(dir)) return true;
+  if (!std::filesystem::exists(path)) return false;
+  try {
+    return !first_result_difference(parse_config(read_text(path), path.string()), config).has_value();
+  } catch (const c10::Error&) {
+    return false;  // an unreadable config.json: not a folder to offer
+  }
+}
+
+// A run name for `config` beside `dir` that names the setting it changes ("...-epochs4", then "...-epochs4-2"):
+// what the refusal of a changed experiment offers instead of an anonymous --name.
+std::string free_name(const std::filesystem::path& dir, const ExperimentConfig& config, const ConfigDifference& d) {
+  std::string value;
+  for (char c : d.now) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '.') value += c;
+  }
+  const std::string key = d.path.substr(d.path.rfind('.') + 1);
+  const std::string base = run_name(config) + "-" + key + (value.size() <= 16 ? value : "");
+  for (int i = 1;; ++i) {
+    const std::string name = i == 1 ? base : base + "-" + std::to_string(i);
+    if (takes(dir.parent_path() / (dir.filename().string() + name.substr(run_name(config).size())), config)) return name;
+  }
+}
+
+}  // namespace
+
 void RunFolder::prepare(const ExperimentConfig& config, bool restart) const {
   const auto config_path = dir_ / "config.json";
   if (restart && std::filesystem::exists(dir_)) {
@@ -93,7 +125,8 @@ void RunFolder::prepare(const ExperimentConfig& config, bool restart) const {
     if (const auto difference = first_result_difference(before, config)) {
       TORCH_CHECK_VALUE(false, "the run folder \"", dir_.string(), "\" holds a different experiment: ",
                         difference->path, " (", difference->before, " in the run folder, ", difference->now,
-                        " now); pass --restart to discard it, or --name/--out for a new run folder");
+                        " now); pass --name ", free_name(dir_, config, *difference),
+                        " for a new run folder, or --restart to discard it");
     }
   }
   std::filesystem::create_directories(dir_);

@@ -162,10 +162,11 @@ std::optional<Restored> load_checkpoint(const SeedFiles& files, torch::nn::Modul
   return restored;
 }
 
-void save_model(const SeedFiles& files, torch::nn::Module& module) {
+void save_model(const SeedFiles& files, torch::nn::Module& module, const std::string& config) {
   write_atomically(files.model, [&](const std::filesystem::path& temp) {
     torch::serialize::OutputArchive archive;
     module.save(archive);
+    if (!config.empty()) archive.write("config", c10::IValue(config));  // Module::load reads only its own keys
     archive.save_to(temp.string());
   });
 }
@@ -186,6 +187,14 @@ std::filesystem::path readable_checkpoint(const std::filesystem::path& checkpoin
   return previous;
 }
 
+// Opens a model.pt or checkpoint.pt to read weights or its config from; throws naming the file.
+void open_model_file(torch::serialize::InputArchive& archive, const std::filesystem::path& path, const c10::Device& device) {
+  const bool checkpoint = path.filename().string().rfind("checkpoint", 0) == 0;
+  detail::open_archive(archive, path, device, checkpoint ? "checkpoint" : "model file",
+                       checkpoint ? "evaluate the model.pt or checkpoint.prev.pt beside it instead"
+                                  : "retrain the seed, or evaluate its checkpoint.pt");
+}
+
 }  // namespace
 
 std::vector<EpochMetrics> read_checkpoint_metrics(const std::filesystem::path& checkpoint) {
@@ -200,12 +209,17 @@ std::string read_checkpoint_config(const std::filesystem::path& checkpoint) {
   return detail::read_value(archive, "config", path).toStringRef();
 }
 
+std::optional<std::string> read_saved_config(const std::filesystem::path& path) {
+  torch::serialize::InputArchive archive;
+  open_model_file(archive, path, c10::kCPU);
+  c10::IValue config;
+  if (!archive.try_read("config", config) || !config.isString()) return std::nullopt;
+  return config.toStringRef();
+}
+
 void load_weights(torch::nn::Module& module, const std::filesystem::path& path) {
   torch::serialize::InputArchive archive;
-  const bool checkpoint = path.filename().string().rfind("checkpoint", 0) == 0;
-  detail::open_archive(archive, path, detail::device_of(module), checkpoint ? "checkpoint" : "model file",
-                       checkpoint ? "evaluate the model.pt or checkpoint.prev.pt beside it instead"
-                                  : "retrain the seed, or evaluate its checkpoint.pt");
+  open_model_file(archive, path, detail::device_of(module));
   torch::serialize::InputArchive model;
   try {
     if (archive.try_read("model", model)) {

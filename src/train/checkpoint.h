@@ -44,7 +44,8 @@ struct Restored {
 std::optional<Restored> load_checkpoint(const SeedFiles& files, torch::nn::Module& module, MultiTensorSGD& optimizer,
                                         StepHook* hook);
 
-/// Writes model.pt (the module's parameters and buffers under their module-tree names) atomically.
-void save_model(const SeedFiles& files, torch::nn::Module& module);
+/// Writes model.pt (the module's parameters and buffers under their module-tree names, and `config`
+/// as its "config" when not empty, so the file describes itself) atomically.
+void save_model(const SeedFiles& files, torch::nn::Module& module, const std::string& config);
 
 }  // namespace propnet::train::detail

@@ -283,7 +283,7 @@ class TrainerRun {
 
     const bool stop = sync_ ? sync_->any_stop() : s_.stop_requested();
     if (progress_.finished || stop || progress_.epoch % std::max<int64_t>(spec_.checkpoint_every, 1) == 0) save();
-    if (progress_.finished && s_.files && s_.writer) detail::save_model(*s_.files, module_);  // last: marks it done
+    if (progress_.finished && s_.files && s_.writer) detail::save_model(*s_.files, module_, s_.options.checkpoint_config);  // last: marks it done
     if (stop && !progress_.finished) {
       result_.status = SeedStatus::kStopped;
       result_.message = "stopped after epoch " + std::to_string(progress_.epoch);

@@ -113,7 +113,17 @@ TEST(RunFolderTest, PrepareRefusesAnotherExperimentAndRestartClearsTheSeeds) {
   config.train.lr = 0.05;
   EXPECT_THAT([&] { folder.prepare(config, false); },
               ThrowsMessage<c10::ValueError>(
-                  HasSubstr("holds a different experiment: train.lr (0.1 in the run folder, 0.05 now)")));
+                  HasSubstr("holds a different experiment: train.lr (0.1 in the run folder, 0.05 now); pass --name "
+                            "preresnet-20-paired-cifar10-lr0.05 for a new run folder, or --restart to discard it")));
+  // A name it would offer that holds yet another experiment is passed over; one that holds this one is offered.
+  ExperimentConfig other = config;
+  other.train.epochs = 7;
+  RunFolder(dir / "run-lr0.05", RunFolder::Kind::kTraining).prepare(other, false);
+  EXPECT_THAT([&] { folder.prepare(config, false); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("pass --name preresnet-20-paired-cifar10-lr0.05-2 for")));
+  RunFolder(dir / "run-lr0.05", RunFolder::Kind::kTraining).prepare(config, true);
+  EXPECT_THAT([&] { folder.prepare(config, false); },
+              ThrowsMessage<c10::ValueError>(HasSubstr("pass --name preresnet-20-paired-cifar10-lr0.05 for")));
   folder.prepare(config, true);
   EXPECT_TRUE(folder.seeds_on_disk().empty());
 }

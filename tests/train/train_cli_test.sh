@@ -77,6 +77,21 @@ e = json.load(open(f"{work}/eval.json"))
 last = [json.loads(l) for l in open(f"{work}/runs/quick/seed-1/metrics.jsonl")][-1]
 assert e["images"] == 512 and abs(e["test_acc"] - last["test_acc"]) < 1e-9, (e, last)
 PY
+# A model.pt carries its config: copied out of its run folder it still evaluates; a seed folder works as well;
+# --test-subset (and --dataset/--data-dir) score it on other data than the run's.
+cp "$work/runs/quick/seed-1/model.pt" "$work/moved.pt"
+"$propnet" eval --checkpoint "$work/moved.pt" --json > "$work/moved.json" || fail "eval of a model.pt outside its run folder"
+"$propnet" eval --checkpoint "$work/runs/quick/seed-1" --test-subset 100 --json > "$work/folder.json" ||
+  fail "eval of a seed folder"
+python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+e, moved, folder = (json.load(open(f"{work}/{n}.json")) for n in ("eval", "moved", "folder"))
+assert moved["test_acc"] == e["test_acc"] and moved["images"] == 512, (moved, e)
+assert folder["images"] == 100, folder
+PY
+"$propnet" eval --checkpoint "$work/moved.pt" --dataset fashion-mnist --data-dir "$data" --test-subset 300 --json |
+  python3 -c 'import json, sys; assert json.load(sys.stdin)["images"] == 300' || fail "eval --dataset --data-dir"
 
 # 4. Damaged files: a torn checkpoint.pt is replaced by checkpoint.prev.pt, with a note; with both torn, and
 #    for an empty model.pt, one line that names the file and exit 1.
@@ -98,6 +113,8 @@ grep -q "checkpoint.pt is not readable (truncated, or not a PyTorch archive); re
 expect_runtime_error "\"$seed1/checkpoint.pt\" is not readable (an empty file) and \"$seed1/checkpoint.prev.pt\" is not a readable checkpoint either (an empty file); move them away" "${run[@]}" -q
 : > "$work/runs/quick/seed-0/model.pt"
 expect_runtime_error "model.pt\" is not a readable model file (an empty file)" eval --checkpoint "$work/runs/quick/seed-0/model.pt"
+: > "$work/empty.pt"
+expect_runtime_error "empty.pt\" is not a readable model file (an empty file)" eval --checkpoint "$work/empty.pt"
 
 # 5. Usage and config errors: exit 2, one line, before any work.
 expect_usage_error() {
@@ -122,7 +139,13 @@ replace_flag() {
   for arg in "$@"; do [ "$previous" = "$flag" ] && arg=$value; replaced+=("$arg"); previous=$arg; done
 }
 replace_flag --epochs 4 "${run[@]}"
-expect_usage_error "${replaced[@]}" | grep -q "train.epochs" || fail "changed config in the same run folder"
+expect_usage_error "${replaced[@]}" | grep -q "train.epochs (3 in the run folder, 4 now); pass --name quick-epochs4 for" ||
+  fail "changed config in the same run folder: refused, with a free name that says what changed"
+expect_usage_error eval --checkpoint "$work/runs" | grep -q "is a folder without model.pt or checkpoint.pt; give a seed folder" ||
+  fail "eval of a folder that is no seed folder"
+expect_usage_error eval --checkpoint "$work/moved.pt" --dataset cifar100 |
+  grep -q "the model takes 1-channel images of 10 classes, cifar100 has 3-channel images of 100 classes" ||
+  fail "eval on a data set the model cannot take"
 expect_usage_error "${run[@]}" --epochs 4 | grep -q -- "--epochs given twice (3, then 4)" || fail "repeated flag"
 echo '{"network": {"arch": "preresnet", "depth": 8}, "train": {"nesterof": true}}' > "$work/bad.json"
 expect_usage_error train --config "$work/bad.json" | grep -q 'did you mean "nesterov"' || fail "unknown key"

@@ -106,8 +106,8 @@ struct TrainerOptions {
   /// Data parallel: every rank constructs the same Trainer with its group (see `train_seed`).
   std::shared_ptr<dist::Group> group;
   TrainerHooks hooks;
-  /// Stored in checkpoint.pt as its "config" (`read_checkpoint_config`); `train_seed` stores the run's
-  /// config so that `propnet eval` can rebuild the network from a checkpoint alone.
+  /// Stored in checkpoint.pt and model.pt as their "config" (`read_saved_config`); `train_seed` stores
+  /// the run's config so that `propnet eval` can rebuild the network from either file alone, anywhere.
   std::string checkpoint_config;
 };
 
@@ -195,6 +195,11 @@ EvalResult evaluate(Module module, const data::Split& split, const data::Normali
 std::vector<EpochMetrics> read_checkpoint_metrics(const std::filesystem::path& checkpoint);
 /// Reads the config JSON a checkpoint holds; throws as `read_checkpoint_metrics`.
 std::string read_checkpoint_config(const std::filesystem::path& checkpoint);
+
+/// The config JSON a model.pt or checkpoint.pt holds, or nullopt for a model.pt written before model
+/// files carried their config (its run folder's config.json describes it). Throws c10::Error naming
+/// the file when it is not a readable model file or checkpoint (empty, truncated, not an archive).
+std::optional<std::string> read_saved_config(const std::filesystem::path& path);
 
 /// Loads model.pt or checkpoint.pt weights into `module` (built as the run built it). Throws c10::Error
 /// naming the file when it is missing, damaged or holds another network.
