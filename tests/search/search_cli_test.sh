@@ -147,6 +147,11 @@ assert a["relu_mask"].count("1") == 4 == a["sites_kept"] and len(a["scores"]) ==
 assert len(a["epochs"]) == 2 and all("hamming" in e and "val_acc" in e for e in a["epochs"]), a["epochs"]
 assert a["budget"] == {"keep": 4, "min_keep_per_stage": 1} and a["wall_seconds"] > 0
 assert open(f"{runs}/once/seed-0/mask.txt").read().strip() == a["relu_mask"]
+# The resumed log's last "N changed this epoch" is the epoch's hamming, as in an uninterrupted run (issue 30.8).
+import re
+for name, result in (("once", a), ("twice", b)):
+    changed = re.findall(r"(\d+) changed this epoch", open(f"{runs}/{name}/seed-0/search.log").read())
+    assert changed and int(changed[-1]) == result["epochs"][-1]["hamming"], (name, changed, result["epochs"])
 rows = [json.loads(l) for l in open(f"{runs}/once/seed-0/metrics.jsonl")]
 assert all("test_acc" not in r and "val_acc" in r for r in rows), rows[0]  # the test set is never read
 PY
