@@ -25,6 +25,7 @@ check "no dataset exits 2" test $rc -eq 2
 run --dataset imagenet --data-dir "$tmp/empty"
 check "unknown dataset exits 2" test $rc -eq 2
 check "unknown dataset lists the names" grep -q "one of cifar10, cifar100, fashion-mnist" "$tmp/err"
+check "the command's name is said once" sh -c "! grep -q 'data: data:' '$tmp/err'"
 run --dataset cifar10
 check "cifar10 without a folder exits 2" test $rc -eq 2
 check "cifar10 without a folder says how to get it" grep -q "download_cifar.sh cifar10" "$tmp/err"

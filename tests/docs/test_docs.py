@@ -6,7 +6,7 @@ README.md and docs/*.md:
 - every `propnet <command> ... --flag` in code (fenced blocks and inline code) names a flag that
   `propnet <command> --help` lists (the binary: $PROPNET; skipped when unset);
 - every `scripts/lab <subcommand> ... --flag` names a flag that `scripts/lab <subcommand> --help` lists (run through
-  the scripts/lab wrapper, i.e. with /usr/bin/python3 unless $PROPNET_PYTHON says otherwise).
+  the scripts/lab wrapper, i.e. with /usr/bin/python3 unless $LAB_PYTHON says otherwise).
 A command ends at `|`, `;`, `&&`, a ` #` comment or a backtick; flags after a bare `--` belong to another program
 and are not checked. Global flags (--version, --help, -h) are always fine.
 
@@ -286,11 +286,11 @@ def test_lab_flags():
     assert lab.is_file(), "scripts/lab is missing"
     found = documented(r"scripts/lab", LAB_SUBCOMMANDS)
     assert found, "no scripts/lab command found in the docs"
-    # The wrapper runs the package with $PROPNET_PYTHON, by default Debian's /usr/bin/python3 (the one with
+    # The wrapper runs the package with $LAB_PYTHON, by default Debian's /usr/bin/python3 (the one with
     # scipy and statsmodels); where that does not exist, the interpreter running this test.
     env = dict(os.environ)
-    if not env.get("PROPNET_PYTHON") and not os.path.exists("/usr/bin/python3"):
-        env["PROPNET_PYTHON"] = sys.executable
+    if not env.get("LAB_PYTHON") and not os.path.exists("/usr/bin/python3"):
+        env["LAB_PYTHON"] = sys.executable
     listed = functools.lru_cache(maxsize=None)(
         lambda c: help_flags(run_help(["sh", str(lab), c, "--help"], env=env)))
     problems = check_flags(found, listed)

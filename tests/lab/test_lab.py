@@ -28,6 +28,18 @@ def test_help_lists_every_subcommand(lab):
     assert lab(check=False).returncode == 2
 
 
+def test_the_wrappers_ignore_a_python3_without_numpy_first_on_path(tmp_path):
+    # A pyenv or venv python3 first on PATH may lack numpy and scipy: scripts/lab and scripts/report run Debian's.
+    fake = tmp_path / "python3"
+    fake.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named numpy' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    env.pop("LAB_PYTHON", None)
+    for script in ("lab", "report"):
+        done = subprocess.run(["sh", os.path.join(REPO, "scripts", script), "--help"], capture_output=True, text=True, env=env)
+        assert done.returncode == 0 and "numpy" not in done.stderr, (script, done.stderr)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--depth", "8", "--keep", "3"], "--net is required"),
     (["--net", "plain", "--depth", "8", "--keep", "3", "--arms", "paired,best"], "unknown arm 'best'"),

@@ -84,6 +84,11 @@ PY
 set +e; "$propnet" train --net preresnet --depth 20 --relu-mask-file "$work/runs/r1/seed-0/search.json" \
   --epochs 1 --out "$work/runs" 2> "$work/many.err"; rc=$?; set -e
 [ "$rc" -eq 2 ] && grep -q "holds 6 masks" "$work/many.err" || { cat "$work/many.err"; fail "a file of 6 masks was not refused clearly"; }
+# ... and so does its masks.txt, one whole mask per line (these were once joined into one over-long mask).
+set +e; "$propnet" train --net preresnet --depth 20 --relu-mask-file "$work/runs/r1/seed-0/masks.txt" \
+  --epochs 1 --out "$work/runs" 2> "$work/many.err"; rc=$?; set -e
+[ "$rc" -eq 2 ] && grep -q 'masks.txt": holds 6 masks, one per line.*pick one, e.g. the first: --relu-mask' "$work/many.err" ||
+  { cat "$work/many.err"; fail "a masks.txt of 6 masks was not refused clearly"; }
 
 # 3. Errors: one line, exit 2, naming the flag or key.
 expect_usage "give a budget: --keep K" --net plain --depth 8 --method random
