@@ -1,9 +1,6 @@
 // `propnet eval`: test loss and accuracy of a saved model (a model.pt or checkpoint.pt, which carry their config).
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
-#include <c10/util/StringUtil.h>
 #include <cxxopts.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -42,10 +39,7 @@ ExperimentConfig config_for(const std::filesystem::path& weights) {
     throw UsageError("\"" + weights.string() + "\" carries no config (saved before model files did), and " +
                      run_config.string() + " is not there; evaluate it inside its run folder (runs/NAME/seed-k/)");
   }
-  std::ifstream in(run_config);
-  std::stringstream content;
-  content << in.rdbuf();
-  return parse_config(content.str(), run_config.string());
+  return load_config(run_config.string());
 }
 
 // --dataset, --data-dir and --test-subset: score the model on other data than it was trained with.
@@ -53,12 +47,15 @@ void apply_data_flags(ExperimentConfig& config, const cxxopts::ParseResult& flag
   config.data.subset = 0;  // eval reads no training images
   if (flags.count("dataset")) {
     const std::string name = flags["dataset"].as<std::string>();
-    const auto kind = from_string<data::DatasetKind>(name);
-    if (!kind) throw UsageError("--dataset: expected one of " + c10::Join(", ", data::dataset_names()) + " (got \"" + name + "\")");
-    if (*kind != config.data.dataset) config.data.dir.clear();  // the run's folder holds the run's data set
-    config.data.dataset = *kind;
-    config.data.coarse_labels = false;
-    const int64_t classes = data::classes_of(*kind, false), channels = data::channels_of(*kind);
+    const ExperimentConfig run = config;
+    apply_flag(config, "dataset", name);  // the config's spelling of data sets and its message
+    config.network = run.network;         // the saved network: another data set must fit it, not change it
+    if (config.data.dataset != run.data.dataset) {
+      config.data.dir.clear();  // the run's folder holds the run's data set
+      config.data.coarse_labels = false;
+    }
+    const int64_t classes = data::classes_of(config.data.dataset, config.data.coarse_labels);
+    const int64_t channels = data::channels_of(config.data.dataset);
     if (classes != config.network.num_classes || channels != config.network.in_channels) {
       throw UsageError(fmt::format("--dataset {}: the model takes {}-channel images of {} classes, {} has {}-channel "
                                    "images of {} classes", name, config.network.in_channels, config.network.num_classes,

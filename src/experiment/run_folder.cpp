@@ -85,30 +85,35 @@ std::vector<int64_t> RunFolder::seeds_on_disk() const {
 
 namespace {
 
-// Whether `dir` can take `config`: no run there yet, or the same experiment (it resumes).
-bool takes(const std::filesystem::path& dir, const ExperimentConfig& config) {
+// The first key that changes results between the experiment `dir` holds and `config`; nullopt when it holds none
+// or the same one. Throws c10::ValueError for an unreadable config.json.
+std::optional<ConfigDifference> held_difference(const std::filesystem::path& dir, const ExperimentConfig& config) {
   const auto path = dir / "config.json";
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  return first_result_difference(parse_config(read_text(path), path.string()), config);
+}
+
+// Whether `dir` can take `config`: no folder yet, or one holding the same experiment (it resumes).
+bool takes(const std::filesystem::path& dir, const ExperimentConfig& config) {
   if (!std::filesystem::exists(dir)) return true;
-  if (!std::filesystem::exists(path)) return false;
   try {
-    return !first_result_difference(parse_config(read_text(path), path.string()), config).has_value();
+    return std::filesystem::exists(dir / "config.json") && !held_difference(dir, config);
   } catch (const c10::Error&) {
     return false;  // an unreadable config.json: not a folder to offer
   }
 }
 
-// A run name for `config` beside `dir` that names the setting it changes ("...-epochs4", then "...-epochs4-2"):
-// what the refusal of a changed experiment offers instead of an anonymous --name.
+// A run name for `config` that says the setting it changes ("<name>-epochs4", then "<name>-epochs4-2"), free beside
+// `dir`: what the refusal of a changed experiment offers instead of an anonymous --name.
 std::string free_name(const std::filesystem::path& dir, const ExperimentConfig& config, const ConfigDifference& d) {
   std::string value;
   for (char c : d.now) {
     if (std::isalnum(static_cast<unsigned char>(c)) || c == '.') value += c;
   }
-  const std::string key = d.path.substr(d.path.rfind('.') + 1);
-  const std::string base = run_name(config) + "-" + key + (value.size() <= 16 ? value : "");
+  const std::string suffix = "-" + d.path.substr(d.path.rfind('.') + 1) + (value.size() <= 16 ? value : "");
   for (int i = 1;; ++i) {
-    const std::string name = i == 1 ? base : base + "-" + std::to_string(i);
-    if (takes(dir.parent_path() / (dir.filename().string() + name.substr(run_name(config).size())), config)) return name;
+    const std::string numbered = i == 1 ? suffix : suffix + "-" + std::to_string(i);
+    if (takes(dir.parent_path() / (dir.filename().string() + numbered), config)) return run_name(config) + numbered;
   }
 }
 
@@ -120,14 +125,10 @@ void RunFolder::prepare(const ExperimentConfig& config, bool restart) const {
     for (int64_t seed : seeds_on_disk()) std::filesystem::remove_all(seed_dir(seed));
     std::filesystem::remove(dir_ / "summary.json");
     std::filesystem::remove(dir_ / "searches.json");  // propnet search's summary
-  } else if (std::filesystem::exists(config_path)) {
-    const ExperimentConfig before = parse_config(read_text(config_path), config_path.string());
-    if (const auto difference = first_result_difference(before, config)) {
-      TORCH_CHECK_VALUE(false, "the run folder \"", dir_.string(), "\" holds a different experiment: ",
-                        difference->path, " (", difference->before, " in the run folder, ", difference->now,
-                        " now); pass --name ", free_name(dir_, config, *difference),
-                        " for a new run folder, or --restart to discard it");
-    }
+  } else if (const auto difference = held_difference(dir_, config)) {
+    TORCH_CHECK_VALUE(false, "the run folder \"", dir_.string(), "\" holds a different experiment: ", difference->path,
+                      " (", difference->before, " in the run folder, ", difference->now, " now); pass --name ",
+                      free_name(dir_, config, *difference), " for a new run folder, or --restart to discard it");
   }
   std::filesystem::create_directories(dir_);
   write_text_atomically(config_path, to_json(config, /*environment=*/true));

@@ -203,12 +203,6 @@ std::vector<EpochMetrics> read_checkpoint_metrics(const std::filesystem::path& c
   return detail::metrics_from_json(detail::read_value(archive, "metrics", path).toStringRef(), path.string());
 }
 
-std::string read_checkpoint_config(const std::filesystem::path& checkpoint) {
-  torch::serialize::InputArchive archive;
-  const auto path = readable_checkpoint(checkpoint, archive);
-  return detail::read_value(archive, "config", path).toStringRef();
-}
-
 std::optional<std::string> read_saved_config(const std::filesystem::path& path) {
   torch::serialize::InputArchive archive;
   open_model_file(archive, path, c10::kCPU);

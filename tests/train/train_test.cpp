@@ -252,7 +252,10 @@ TEST(TrainerTest, FilesWrittenOnAGpuResumeAndLoadOntoTheDeviceInUse) {
     EXPECT_ANY_THROW(as_saved.load_from(moved.checkpoint.string()));
   }
   EXPECT_EQ(read_checkpoint_metrics(moved.checkpoint).size(), 1u);
-  EXPECT_EQ(read_checkpoint_config(moved.checkpoint), read_checkpoint_config(straight.checkpoint));
+  EXPECT_EQ(read_saved_config(moved.checkpoint), read_saved_config(straight.checkpoint));
+  // model.pt carries the same config, so it can be evaluated away from its run folder.
+  ASSERT_TRUE(read_saved_config(straight.model).has_value());
+  EXPECT_EQ(read_saved_config(straight.model), read_saved_config(straight.checkpoint));
   std::string message;  // a run that ignored the checkpoint would also end as the straight one does
   TrainerHooks hooks;
   hooks.on_message = [&](const std::string& m) { message += m; };

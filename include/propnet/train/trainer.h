@@ -193,8 +193,6 @@ EvalResult evaluate(Module module, const data::Split& split, const data::Normali
 /// Reads the metrics a checkpoint holds (for summaries of finished or stopped seeds). Throws c10::Error
 /// naming the file when it is damaged (truncated, empty, not a checkpoint).
 std::vector<EpochMetrics> read_checkpoint_metrics(const std::filesystem::path& checkpoint);
-/// Reads the config JSON a checkpoint holds; throws as `read_checkpoint_metrics`.
-std::string read_checkpoint_config(const std::filesystem::path& checkpoint);
 
 /// The config JSON a model.pt or checkpoint.pt holds, or nullopt for a model.pt written before model
 /// files carried their config (its run folder's config.json describes it). Throws c10::Error naming
