@@ -1,4 +1,5 @@
-// Fused training-mode BatchNorm2d + ReLU for contiguous float32 CPU tensors, NCHW or channels_last.
+// Fused training-mode BatchNorm2d + ReLU for contiguous CPU tensors, NCHW or channels_last, float32 or
+// bfloat16 activations (a convolution's output under CPU autocast) with float32 parameters.
 //
 // Unfused, one BN-ReLU pair reads or writes an activation-sized tensor 13-14 times per step (BN
 // statistics, normalise, ReLU, ReLU backward, BN backward reduction, BN backward); fused it is 10
@@ -37,13 +38,26 @@ bool fused_path_enabled() {
 /// NCHW-contiguous tensors take the planes kernels; channels_last ones (and only they) the rows kernels.
 bool is_nhwc(const at::Tensor& x) { return !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast); }
 
+/// Calls `run(T{})` with T the element type of the activation x: float or c10::BFloat16.
+template <typename Run>
+void with_activation_type(const at::Tensor& x, const Run& run) {
+  if (x.scalar_type() == at::kBFloat16) {
+    run(c10::BFloat16{});
+  } else {
+    run(float{});
+  }
+}
+
 /// x's per-channel batch mean, biased variance and inverse standard deviation.
 void batch_moments(const at::Tensor& x, double eps, float* mean, float* var, float* invstd) {
-  if (is_nhwc(x)) {
-    detail::bn_relu_kernels::moments_nhwc(x, eps, mean, var, invstd);
-  } else {
-    detail::bn_relu_kernels::moments_nchw(x, eps, mean, var, invstd);
-  }
+  with_activation_type(x, [&](auto type) {
+    using T = decltype(type);
+    if (is_nhwc(x)) {
+      detail::bn_relu_kernels::moments_nhwc<T>(x, eps, mean, var, invstd);
+    } else {
+      detail::bn_relu_kernels::moments_nchw<T>(x, eps, mean, var, invstd);
+    }
+  });
 }
 
 at::Tensor normalize(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, const at::Tensor& mean,
@@ -51,11 +65,14 @@ at::Tensor normalize(const at::Tensor& x, const at::Tensor& weight, const at::Te
   at::Tensor y = at::empty_like(x);  // keeps x's memory format
   const float *w = weight.data_ptr<float>(), *b = bias.data_ptr<float>(), *m = mean.data_ptr<float>(),
               *is = invstd.data_ptr<float>();
-  if (is_nhwc(x)) {
-    detail::bn_relu_kernels::normalize_nhwc(x, w, b, m, is, relu_floor(relu), y);
-  } else {
-    detail::bn_relu_kernels::normalize_nchw(x, w, b, m, is, relu_floor(relu), y);
-  }
+  with_activation_type(x, [&](auto type) {
+    using T = decltype(type);
+    if (is_nhwc(x)) {
+      detail::bn_relu_kernels::normalize_nhwc<T>(x, w, b, m, is, relu_floor(relu), y);
+    } else {
+      detail::bn_relu_kernels::normalize_nchw<T>(x, w, b, m, is, relu_floor(relu), y);
+    }
+  });
   return y;
 }
 
@@ -64,18 +81,24 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> normalize_backward(const at::Tens
                                                                   const at::Tensor& mean, const at::Tensor& invstd,
                                                                   bool relu) {
   const bool nhwc = is_nhwc(x);
-  const at::Tensor dy = grad_y.contiguous(nhwc ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
+  // The gradient arrives in y's type (autograd casts it; .to() only guards), in whatever layout the next
+  // layer left it.
+  const at::Tensor dy =
+      grad_y.to(x.scalar_type()).contiguous(nhwc ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous);
   at::Tensor grad_x = at::empty_like(x);
   at::Tensor grad_weight = at::empty_like(weight), grad_bias = at::empty_like(weight);
-  const BackwardArgs args{dy.data_ptr<float>(),     x.data_ptr<float>(),      y.data_ptr<float>(),
-                          weight.data_ptr<float>(), mean.data_ptr<float>(),   invstd.data_ptr<float>(),
-                          relu_floor(relu),         grad_x.data_ptr<float>(), grad_weight.data_ptr<float>(),
-                          grad_bias.data_ptr<float>()};
-  if (nhwc) {
-    detail::bn_relu_kernels::backward_nhwc(x, args);
-  } else {
-    detail::bn_relu_kernels::backward_nchw(x, args);
-  }
+  with_activation_type(x, [&](auto type) {
+    using T = decltype(type);
+    const BackwardArgs<T> args{dy.data_ptr<T>(),         x.data_ptr<T>(),           y.data_ptr<T>(),
+                               weight.data_ptr<float>(), mean.data_ptr<float>(),    invstd.data_ptr<float>(),
+                               relu_floor(relu),         grad_x.data_ptr<T>(),      grad_weight.data_ptr<float>(),
+                               grad_bias.data_ptr<float>()};
+    if (nhwc) {
+      detail::bn_relu_kernels::backward_nhwc<T>(x, args);
+    } else {
+      detail::bn_relu_kernels::backward_nchw<T>(x, args);
+    }
+  });
   return {grad_x, grad_weight, grad_bias};
 }
 
@@ -106,12 +129,16 @@ bool fused_batch_norm_relu_available() { return fused_path_enabled() && detail::
 
 bool batch_norm_relu_is_fused(const torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x) {
   const auto& o = bn.options;
-  const auto cpu_float = [](const at::Tensor& t) {
-    return t.defined() && t.device().is_cpu() && t.scalar_type() == at::kFloat && t.layout() == at::kStrided;
+  const auto cpu_dense = [](const at::Tensor& t) {
+    return t.defined() && t.device().is_cpu() && t.layout() == at::kStrided;
   };
-  const auto is_cpu_float = [&](const at::Tensor& t) { return cpu_float(t) && t.is_contiguous(); };
+  const auto is_cpu_float = [&](const at::Tensor& t) {
+    return cpu_dense(t) && t.scalar_type() == at::kFloat && t.is_contiguous();
+  };
+  // Activations in float32, or in bfloat16 under CPU autocast (the parameters stay float32).
+  const bool activation_type = x.scalar_type() == at::kFloat || x.scalar_type() == at::kBFloat16;
   return fused_batch_norm_relu_available() && bn.is_training() && o.affine() && o.track_running_stats() &&
-         cpu_float(x) && x.dim() == 4 &&
+         cpu_dense(x) && activation_type && x.dim() == 4 &&
          (x.is_contiguous() || x.is_contiguous(at::MemoryFormat::ChannelsLast)) &&
          x.size(0) * x.size(2) * x.size(3) > 1 && x.size(1) == o.num_features() &&
          is_cpu_float(bn.weight) && is_cpu_float(bn.bias) && is_cpu_float(bn.running_mean) &&
@@ -124,8 +151,9 @@ at::Tensor batch_norm_relu(torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x, 
     return relu ? at::relu(y) : y;
   }
   const int64_t channels = x.size(1);
-  at::Tensor mean = at::empty({channels}, x.options()), var = at::empty({channels}, x.options());
-  at::Tensor invstd = at::empty({channels}, x.options());
+  const auto stats = x.options().dtype(at::kFloat);  // float32 statistics, also for bfloat16 activations
+  at::Tensor mean = at::empty({channels}, stats), var = at::empty({channels}, stats);
+  at::Tensor invstd = at::empty({channels}, stats);
   batch_moments(x, bn.options.eps(), mean.data_ptr<float>(), var.data_ptr<float>(), invstd.data_ptr<float>());
   {
     // What BatchNorm2d's forward does to its buffers: count the batch, blend in the unbiased variance.

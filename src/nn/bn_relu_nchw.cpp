@@ -1,4 +1,4 @@
-// Fused BN+ReLU kernels for NCHW-contiguous float32 tensors: x viewed as [n][channel][plane].
+// Fused BN+ReLU kernels for NCHW-contiguous tensors (float or bfloat16): x viewed as [n][channel][plane].
 #include <ATen/Parallel.h>
 
 #include "bn_relu_kernels.h"
@@ -14,7 +14,7 @@ using simd::load8;
 using simd::splat;
 using simd::store8;
 
-/// x viewed as [n][channel][plane] with `plane` contiguous floats.
+/// x viewed as [n][channel][plane] with `plane` contiguous values.
 struct Planes {
   int64_t n, channels, plane;
   int64_t count() const { return n * plane; }  ///< values per channel
@@ -26,14 +26,15 @@ Planes planes_of(const at::Tensor& x) { return {x.size(0), x.size(1), x.size(2) 
 /// Per-channel mean, biased variance and 1 / sqrt(variance + eps) of channels [begin, end). Sums are
 /// shifted by the channel's first value (no cancellation for large means), kept in float lanes within
 /// a plane and in double across planes.
-PROPNET_AVX2_KERNEL void channel_moments(const Planes p, const float* in, double eps, float* mean, float* var,
+template <typename T>
+PROPNET_AVX2_KERNEL void channel_moments(const Planes p, const T* in, double eps, float* mean, float* var,
                                         float* invstd, int64_t begin, int64_t end) {
   for (int64_t c = begin; c < end; ++c) {
-    const float shift = in[p.offset(0, c)];
+    const float shift = static_cast<float>(in[p.offset(0, c)]);
     const Float8 shift8 = splat(shift);
     double sum = 0, sum_sq = 0;
     for (int64_t i = 0; i < p.n; ++i) {
-      const float* row = in + p.offset(i, c);
+      const T* row = in + p.offset(i, c);
       Float8 s = {}, q = {};
       float s_tail = 0, q_tail = 0;
       int64_t k = 0;
@@ -43,7 +44,7 @@ PROPNET_AVX2_KERNEL void channel_moments(const Planes p, const float* in, double
         q += d * d;
       }
       for (; k < p.plane; ++k) {
-        const float d = row[k] - shift;
+        const float d = static_cast<float>(row[k]) - shift;
         s_tail += d;
         q_tail += d * d;
       }
@@ -57,14 +58,15 @@ PROPNET_AVX2_KERNEL void channel_moments(const Planes p, const float* in, double
 /// y = max(x * scale + shift, floor) on rows [begin, end) of [n * channels][plane], with scale =
 /// weight * invstd and shift = bias - mean * scale. A floor of 0 is the ReLU, -inf none; `v < floor ?
 /// 0 : v` keeps NaN, as at::relu does, so a diverging run still shows NaN.
-PROPNET_AVX2_KERNEL void normalize_rows(const Planes p, const float* in, const float* weight, const float* bias,
-                                       const float* mean, const float* invstd, float floor, float* out,
-                                       int64_t begin, int64_t end) {
+template <typename T>
+PROPNET_AVX2_KERNEL void normalize_rows(const Planes p, const T* in, const float* weight, const float* bias,
+                                       const float* mean, const float* invstd, float floor, T* out, int64_t begin,
+                                       int64_t end) {
   for (int64_t r = begin; r < end; ++r) {
     const int64_t c = r % p.channels;
     const float scale = weight[c] * invstd[c], shift = bias[c] - mean[c] * scale;
-    const float* row = in + r * p.plane;
-    float* dst = out + r * p.plane;
+    const T* row = in + r * p.plane;
+    T* dst = out + r * p.plane;
     const Float8 scale8 = splat(scale), shift8 = splat(shift), floor8 = splat(floor);
     int64_t k = 0;
     for (; k + kLanes <= p.plane; k += kLanes) {
@@ -72,14 +74,15 @@ PROPNET_AVX2_KERNEL void normalize_rows(const Planes p, const float* in, const f
       store8(dst + k, v < floor8 ? Float8{} : v);
     }
     for (; k < p.plane; ++k) {
-      const float v = row[k] * scale + shift;
+      const float v = static_cast<float>(row[k]) * scale + shift;
       dst[k] = v < floor ? 0.f : v;
     }
   }
 }
 
 /// Gradients of y = max(BN(x), floor) for channels [begin, end).
-PROPNET_AVX2_KERNEL void backward_channels(const Planes p, const BackwardArgs a, int64_t begin, int64_t end) {
+template <typename T>
+PROPNET_AVX2_KERNEL void backward_channels(const Planes p, const BackwardArgs<T> a, int64_t begin, int64_t end) {
   const double count = static_cast<double>(p.count());
   for (int64_t c = begin; c < end; ++c) {
     const float m = a.mean[c];
@@ -96,9 +99,9 @@ PROPNET_AVX2_KERNEL void backward_channels(const Planes p, const BackwardArgs a,
         q += dz * (load8(a.x + o + k) - m8);
       }
       for (; k < p.plane; ++k) {
-        const float dz = a.y[o + k] <= a.floor ? 0.f : a.grad_y[o + k];
+        const float dz = static_cast<float>(a.y[o + k]) <= a.floor ? 0.f : static_cast<float>(a.grad_y[o + k]);
         s_tail += dz;
-        q_tail += dz * (a.x[o + k] - m);
+        q_tail += dz * (static_cast<float>(a.x[o + k]) - m);
       }
       sum_dz += lane_sum(s) + s_tail;
       sum_dz_xc += lane_sum(q) + q_tail;
@@ -114,8 +117,8 @@ PROPNET_AVX2_KERNEL void backward_channels(const Planes p, const BackwardArgs a,
         store8(a.grad_x + o + k, fa8 * dz + fb8 * (load8(a.x + o + k) - m8) + fd8);
       }
       for (; k < p.plane; ++k) {
-        const float dz = a.y[o + k] <= a.floor ? 0.f : a.grad_y[o + k];
-        a.grad_x[o + k] = fa * dz + fb * (a.x[o + k] - m) + fd;
+        const float dz = static_cast<float>(a.y[o + k]) <= a.floor ? 0.f : static_cast<float>(a.grad_y[o + k]);
+        a.grad_x[o + k] = fa * dz + fb * (static_cast<float>(a.x[o + k]) - m) + fd;
       }
     }
   }
@@ -123,23 +126,29 @@ PROPNET_AVX2_KERNEL void backward_channels(const Planes p, const BackwardArgs a,
 
 }  // namespace
 
+template <typename T>
 void moments_nchw(const at::Tensor& x, double eps, float* mean, float* var, float* invstd) {
   at::parallel_for(0, x.size(1), 1, [&](int64_t begin, int64_t end) {
-    channel_moments(planes_of(x), x.data_ptr<float>(), eps, mean, var, invstd, begin, end);
+    channel_moments(planes_of(x), x.data_ptr<T>(), eps, mean, var, invstd, begin, end);
   });
 }
 
+template <typename T>
 void normalize_nchw(const at::Tensor& x, const float* weight, const float* bias, const float* mean,
                     const float* invstd, float floor, at::Tensor& y) {
   const Planes p = planes_of(x);
   at::parallel_for(0, p.n * p.channels, 1, [&](int64_t begin, int64_t end) {
-    normalize_rows(p, x.data_ptr<float>(), weight, bias, mean, invstd, floor, y.data_ptr<float>(), begin, end);
+    normalize_rows(p, x.data_ptr<T>(), weight, bias, mean, invstd, floor, y.data_ptr<T>(), begin, end);
   });
 }
 
-void backward_nchw(const at::Tensor& x, const BackwardArgs& args) {
+template <typename T>
+void backward_nchw(const at::Tensor& x, const BackwardArgs<T>& args) {
   const Planes p = planes_of(x);
   at::parallel_for(0, p.channels, 1, [&](int64_t begin, int64_t end) { backward_channels(p, args, begin, end); });
 }
+
+PROPNET_BN_RELU_KERNELS(float, nchw)
+PROPNET_BN_RELU_KERNELS(c10::BFloat16, nchw)
 
 }  // namespace propnet::detail::bn_relu_kernels

@@ -1,5 +1,5 @@
-// Fused BN+ReLU kernels for channels_last float32 tensors: x viewed as [rows = n * height * width]
-// [channels], channels contiguous.
+// Fused BN+ReLU kernels for channels_last tensors (float or bfloat16): x viewed as [rows = n * height *
+// width][channels], channels contiguous.
 #include <vector>
 
 #include <ATen/Parallel.h>
@@ -23,10 +23,10 @@ int64_t rows_per_chunk(int64_t channels) { return std::max<int64_t>(1, 4096 / ch
 /// Per-channel sums of (a - shift) and (a - shift)^2 over rows [r0, r1), or, with a mask, of
 /// dz = (mask > floor ? a : 0) and dz * (b - shift): the two reductions of the forward and backward.
 /// Written to sum[c] and sum_sq[c] as doubles; float lanes within the chunk.
-template <bool kBackward>
-PROPNET_AVX2_KERNEL PROPNET_INLINE void rows_reduce(int64_t channels, const float* a, const float* b,
-                                                    const float* mask, float floor, const float* shift,
-                                                    int64_t r0, int64_t r1, double* sum, double* sum_sq) {
+template <bool kBackward, typename T>
+PROPNET_AVX2_KERNEL PROPNET_INLINE void rows_reduce(int64_t channels, const T* a, const T* b, const T* mask,
+                                                    float floor, const float* shift, int64_t r0, int64_t r1,
+                                                    double* sum, double* sum_sq) {
   const Float8 floor8 = splat(floor);
   int64_t c = 0;
   for (; c + kLanes <= channels; c += kLanes) {
@@ -54,11 +54,11 @@ PROPNET_AVX2_KERNEL PROPNET_INLINE void rows_reduce(int64_t channels, const floa
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t o = r * channels + c;
       if constexpr (kBackward) {
-        const float dz = mask[o] <= floor ? 0.f : a[o];
+        const float dz = static_cast<float>(mask[o]) <= floor ? 0.f : static_cast<float>(a[o]);
         s += dz;
-        q += dz * (b[o] - shift[c]);
+        q += dz * (static_cast<float>(b[o]) - shift[c]);
       } else {
-        const float d = a[o] - shift[c];
+        const float d = static_cast<float>(a[o]) - shift[c];
         s += d;
         q += d * d;
       }
@@ -68,14 +68,16 @@ PROPNET_AVX2_KERNEL PROPNET_INLINE void rows_reduce(int64_t channels, const floa
   }
 }
 
-PROPNET_AVX2_KERNEL void rows_reduce_forward(int64_t channels, const float* x, const float* shift, int64_t r0,
+template <typename T>
+PROPNET_AVX2_KERNEL void rows_reduce_forward(int64_t channels, const T* x, const float* shift, int64_t r0,
                                              int64_t r1, double* sum, double* sum_sq) {
-  rows_reduce<false>(channels, x, nullptr, nullptr, 0.f, shift, r0, r1, sum, sum_sq);
+  rows_reduce<false, T>(channels, x, nullptr, nullptr, 0.f, shift, r0, r1, sum, sum_sq);
 }
-PROPNET_AVX2_KERNEL void rows_reduce_backward(int64_t channels, const float* grad_y, const float* x,
-                                              const float* y, float floor, const float* mean, int64_t r0,
-                                              int64_t r1, double* sum, double* sum_sq) {
-  rows_reduce<true>(channels, grad_y, x, y, floor, mean, r0, r1, sum, sum_sq);
+template <typename T>
+PROPNET_AVX2_KERNEL void rows_reduce_backward(int64_t channels, const T* grad_y, const T* x, const T* y,
+                                              float floor, const float* mean, int64_t r0, int64_t r1, double* sum,
+                                              double* sum_sq) {
+  rows_reduce<true, T>(channels, grad_y, x, y, floor, mean, r0, r1, sum, sum_sq);
 }
 
 /// Both per-channel sums over all rows: chunks in parallel, then added in chunk order (deterministic).
@@ -101,26 +103,28 @@ void reduce_rows(int64_t rows, int64_t channels, double* sum, double* sum_sq, co
 }
 
 /// out = max(in * scale + shift, floor) per channel (scale, shift: per-channel arrays), rows [r0, r1).
-PROPNET_AVX2_KERNEL void rows_normalize(int64_t channels, const float* in, const float* scale, const float* shift,
-                                        float floor, float* out, int64_t r0, int64_t r1) {
+template <typename T>
+PROPNET_AVX2_KERNEL void rows_normalize(int64_t channels, const T* in, const float* scale, const float* shift,
+                                        float floor, T* out, int64_t r0, int64_t r1) {
   const Float8 floor8 = splat(floor);
   for (int64_t r = r0; r < r1; ++r) {
-    const float* row = in + r * channels;
-    float* dst = out + r * channels;
+    const T* row = in + r * channels;
+    T* dst = out + r * channels;
     int64_t c = 0;
     for (; c + kLanes <= channels; c += kLanes) {
       const Float8 v = load8(row + c) * load8(scale + c) + load8(shift + c);
       store8(dst + c, v < floor8 ? Float8{} : v);
     }
     for (; c < channels; ++c) {
-      const float v = row[c] * scale[c] + shift[c];
+      const float v = static_cast<float>(row[c]) * scale[c] + shift[c];
       dst[c] = v < floor ? 0.f : v;
     }
   }
 }
 
 /// grad_x = fa * dz + fb * (x - mean) + fd per channel on rows [r0, r1), dz = y > floor ? dy : 0.
-PROPNET_AVX2_KERNEL void rows_backward(int64_t channels, const BackwardArgs a, const float* fa, const float* fb,
+template <typename T>
+PROPNET_AVX2_KERNEL void rows_backward(int64_t channels, const BackwardArgs<T> a, const float* fa, const float* fb,
                                        const float* fd, int64_t r0, int64_t r1) {
   const Float8 floor8 = splat(a.floor);
   for (int64_t r = r0; r < r1; ++r) {
@@ -132,8 +136,8 @@ PROPNET_AVX2_KERNEL void rows_backward(int64_t channels, const BackwardArgs a, c
              load8(fa + c) * dz + load8(fb + c) * (load8(a.x + o + c) - load8(a.mean + c)) + load8(fd + c));
     }
     for (; c < channels; ++c) {
-      const float dz = a.y[o + c] <= a.floor ? 0.f : a.grad_y[o + c];
-      a.grad_x[o + c] = fa[c] * dz + fb[c] * (a.x[o + c] - a.mean[c]) + fd[c];
+      const float dz = static_cast<float>(a.y[o + c]) <= a.floor ? 0.f : static_cast<float>(a.grad_y[o + c]);
+      a.grad_x[o + c] = fa[c] * dz + fb[c] * (static_cast<float>(a.x[o + c]) - a.mean[c]) + fd[c];
     }
   }
 }
@@ -143,17 +147,20 @@ int64_t elementwise_grain(int64_t channels) { return std::max<int64_t>(1, 8192 /
 
 }  // namespace
 
+template <typename T>
 void moments_nhwc(const at::Tensor& x, double eps, float* mean, float* var, float* invstd) {
   const int64_t channels = x.size(1), rows = x.numel() / channels;
-  const float* in = x.data_ptr<float>();  // the first row (a value of each channel) is the shift
+  const T* in = x.data_ptr<T>();
+  const std::vector<float> shift(in, in + channels);  // the first row: a value of each channel
   std::vector<double> sum(channels), sum_sq(channels);
   reduce_rows(rows, channels, sum.data(), sum_sq.data(), [&](int64_t r0, int64_t r1, double* s, double* q) {
-    rows_reduce_forward(channels, in, in, r0, r1, s, q);
+    rows_reduce_forward(channels, in, shift.data(), r0, r1, s, q);
   });
   for (int64_t c = 0; c < channels; ++c)
-    finish_moments(in[c], sum[c], sum_sq[c], static_cast<double>(rows), eps, mean[c], var[c], invstd[c]);
+    finish_moments(shift[c], sum[c], sum_sq[c], static_cast<double>(rows), eps, mean[c], var[c], invstd[c]);
 }
 
+template <typename T>
 void normalize_nhwc(const at::Tensor& x, const float* weight, const float* bias, const float* mean,
                     const float* invstd, float floor, at::Tensor& y) {
   const int64_t channels = x.size(1), rows = x.numel() / channels;
@@ -163,11 +170,12 @@ void normalize_nhwc(const at::Tensor& x, const float* weight, const float* bias,
     shift[c] = bias[c] - mean[c] * scale[c];
   }
   at::parallel_for(0, rows, elementwise_grain(channels), [&](int64_t begin, int64_t end) {
-    rows_normalize(channels, x.data_ptr<float>(), scale.data(), shift.data(), floor, y.data_ptr<float>(), begin, end);
+    rows_normalize(channels, x.data_ptr<T>(), scale.data(), shift.data(), floor, y.data_ptr<T>(), begin, end);
   });
 }
 
-void backward_nhwc(const at::Tensor& x, const BackwardArgs& args) {
+template <typename T>
+void backward_nhwc(const at::Tensor& x, const BackwardArgs<T>& args) {
   const int64_t channels = x.size(1), rows = x.numel() / channels;
   std::vector<double> sum_dz(channels), sum_dz_xc(channels);
   reduce_rows(rows, channels, sum_dz.data(), sum_dz_xc.data(), [&](int64_t r0, int64_t r1, double* s, double* q) {
@@ -180,5 +188,8 @@ void backward_nhwc(const at::Tensor& x, const BackwardArgs& args) {
     rows_backward(channels, args, fa.data(), fb.data(), fd.data(), begin, end);
   });
 }
+
+PROPNET_BN_RELU_KERNELS(float, nhwc)
+PROPNET_BN_RELU_KERNELS(c10::BFloat16, nhwc)
 
 }  // namespace propnet::detail::bn_relu_kernels

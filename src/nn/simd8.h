@@ -1,7 +1,13 @@
 #pragma once
-// Eight-float vectors for propnet's AVX2/FMA CPU kernels (the fused BN+ReLU of bn_relu_*.cpp).
+// Eight-float vectors for propnet's AVX2/FMA CPU kernels (the fused BN+ReLU of bn_relu_*.cpp), loaded
+// from and stored to float32 or bfloat16 memory.
 #include <cstdint>
 #include <cstring>
+
+#include <c10/util/BFloat16.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace propnet::detail::simd {
 
@@ -20,6 +26,7 @@ PROPNET_INLINE Float8 load8(const float* p) {
   return v;
 }
 PROPNET_INLINE void store8(float* p, Float8 v) { std::memcpy(p, &v, sizeof v); }
+
 // An explicit broadcast: GCC lowers `vector < scalar` lane by lane.
 PROPNET_INLINE Float8 splat(float v) { return Float8{} + v; }
 PROPNET_INLINE double lane_sum(Float8 v) {
@@ -39,8 +46,37 @@ inline bool cpu_runs_kernels() {
 }
 #else
 #define PROPNET_AVX2_KERNEL
-inline inline bool cpu_runs_kernels() { return false; }
+inline bool cpu_runs_kernels() { return false; }
 #endif
 
+// bfloat16 is float32's upper half: widening is a shift (exact), narrowing rounds to nearest even and
+// turns NaN into 0x7FC0, bit for bit as c10::BFloat16(float) does, so the fused path rounds as ATen
+// does. AVX2 has no bf16 instructions; these are the shortest sequences of its integer ones
+// (GCC's generic vector conversions took twice as many).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+PROPNET_AVX2_KERNEL PROPNET_INLINE Float8 load8(const c10::BFloat16* p) {
+  const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return reinterpret_cast<Float8>(_mm256_slli_epi32(wide, 16));
+}
+PROPNET_AVX2_KERNEL PROPNET_INLINE void store8(c10::BFloat16* p, Float8 v) {
+  const __m256i bits = reinterpret_cast<__m256i>(v);
+  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(bits, 16), _mm256_set1_epi32(1));
+  const __m256i bias = _mm256_add_epi32(odd, _mm256_set1_epi32(0x7FFF));  // ties to the even neighbour
+  __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(bits, bias), 16);
+  const __m256i nan = reinterpret_cast<__m256i>(_mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  rounded = _mm256_blendv_epi8(rounded, _mm256_set1_epi32(0x7FC0), nan);
+  const __m128i packed = _mm_packus_epi32(_mm256_castsi256_si128(rounded), _mm256_extracti128_si256(rounded, 1));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), packed);
+}
+#else  // compiled, never run (cpu_runs_kernels() is false)
+PROPNET_INLINE Float8 load8(const c10::BFloat16* p) {
+  Float8 v;
+  for (int64_t l = 0; l < kLanes; ++l) v[l] = static_cast<float>(p[l]);
+  return v;
+}
+PROPNET_INLINE void store8(c10::BFloat16* p, Float8 v) {
+  for (int64_t l = 0; l < kLanes; ++l) p[l] = c10::BFloat16(v[l]);
+}
+#endif
 
 }  // namespace propnet::detail::simd

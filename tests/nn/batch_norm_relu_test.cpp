@@ -1,3 +1,4 @@
+#include <cstring>
 #include <limits>
 #include <tuple>
 
@@ -10,6 +11,7 @@
 #include <propnet/nn/op_counter.h>
 #include <propnet/nn/preact_block.h>
 #include <propnet/models/registry.h>
+#include "nn/simd8.h"
 #include "support.h"
 
 namespace propnet {
@@ -83,6 +85,111 @@ INSTANTIATE_TEST_SUITE_P(
                           Case{{1, 4, 1, 3}, true, 0.3},         // one image: statistics over 3 values
                           Case{{5, 2, 1, 1}, false, 0.1}),       // 1x1 planes: statistics over the batch
         ::testing::Values(at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast)));
+
+// bfloat16 activations (a convolution's output under CPU autocast) with float32 parameters: the kernels
+// widen bf16 exactly, compute in float32 and round once to nearest even, so their results are bit for
+// bit the float32 path's on the same (bf16-valued) inputs, rounded to bf16; and they agree with
+// ATen's bf16 BatchNorm2d + ReLU to bf16 precision.
+class BatchNormReluBf16Test : public ::testing::TestWithParam<std::tuple<Case, at::MemoryFormat>> {
+ protected:
+  void SetUp() override { torch::manual_seed(0); }
+};
+
+// |a - b| <= tolerance * max|b| elementwise, in float.
+::testing::AssertionResult close_to_scale(const torch::Tensor& a, const torch::Tensor& b, double tolerance) {
+  const double scale = b.to(torch::kFloat).abs().max().item<double>() + 1e-6;
+  const double worst = (a.to(torch::kFloat) - b.to(torch::kFloat)).abs().max().item<double>();
+  if (worst <= tolerance * scale) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "max difference " << worst << " > " << tolerance << " x " << scale;
+}
+
+TEST_P(BatchNormReluBf16Test, RoundsTheFloat32ResultOnceAndMatchesATenBf16) {
+  const auto& [shape, relu, momentum] = std::get<0>(GetParam());
+  const at::MemoryFormat format = std::get<1>(GetParam());
+  const int64_t channels = shape[1];
+  torch::manual_seed(4);
+  auto [fused, via_float] = twin_batch_norms(channels, momentum);
+  torch::manual_seed(4);
+  auto [aten, unused] = twin_batch_norms(channels, momentum);
+  const torch::Tensor input = (torch::randn(shape) * 3 + 5).to(torch::kBFloat16).contiguous(format);
+  const torch::Tensor grad = torch::randn(shape).to(torch::kBFloat16).contiguous(format);
+  if (!batch_norm_relu_is_fused(*fused, input)) GTEST_SKIP() << "this CPU lacks AVX2/FMA: no fused path to test";
+
+  for (int step = 0; step < 2; ++step) {
+    torch::Tensor x1 = input.clone().requires_grad_(), x2 = input.to(torch::kFloat).requires_grad_();
+    torch::Tensor x3 = input.clone().requires_grad_();
+    const torch::Tensor y1 = batch_norm_relu(*fused, x1, relu);
+    const torch::Tensor y2 = batch_norm_relu(*via_float, x2, relu);  // the float32 kernels
+    const torch::Tensor y3 = relu ? torch::relu(aten(x3)) : aten(x3);  // ATen's bf16 batch norm
+    ASSERT_EQ(y1.scalar_type(), torch::kBFloat16);
+    EXPECT_TRUE(y1.is_contiguous(format));
+    EXPECT_TRUE(torch::equal(y1, y2.to(torch::kBFloat16))) << (y1.to(torch::kFloat) - y2).abs().max();
+    EXPECT_TRUE(close_to_scale(y1, y3, 1.0 / 64));
+    y1.backward(grad);
+    y2.backward(grad.to(torch::kFloat));
+    y3.backward(grad);
+    ASSERT_EQ(x1.grad().scalar_type(), torch::kBFloat16);
+    EXPECT_TRUE(torch::equal(x1.grad(), x2.grad().to(torch::kBFloat16)));
+    EXPECT_TRUE(torch::equal(fused->weight.grad(), via_float->weight.grad()));
+    EXPECT_TRUE(torch::equal(fused->bias.grad(), via_float->bias.grad()));
+    EXPECT_TRUE(torch::equal(fused->running_var, via_float->running_var));
+    EXPECT_TRUE(close_to_scale(x1.grad(), x3.grad(), 1.0 / 32));
+    EXPECT_TRUE(close_to_scale(fused->weight.grad(), aten->weight.grad(), 1.0 / 64));
+    EXPECT_TRUE(close_to_scale(fused->bias.grad(), aten->bias.grad(), 1.0 / 64));
+    EXPECT_TRUE(torch::allclose(fused->running_mean, aten->running_mean, 1e-3, 1e-3));
+    EXPECT_TRUE(torch::allclose(fused->running_var, aten->running_var, 1e-3, 1e-3));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, BatchNormReluBf16Test,
+    ::testing::Combine(::testing::Values(Case{{8, 16, 32, 32}, true, 0.1}, Case{{8, 64, 8, 8}, false, 0.1},
+                                         Case{{3, 5, 7, 7}, true, c10::nullopt}),  // 8-lane tails
+                       ::testing::Values(at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast)));
+
+// The kernels' bf16 loads and stores against c10::BFloat16, on the values where rounding is delicate.
+PROPNET_AVX2_KERNEL void round_trip8(const float* in, c10::BFloat16* stored, float* loaded) {
+  detail::simd::store8(stored, detail::simd::load8(in));
+  detail::simd::store8(loaded, detail::simd::load8(stored));
+}
+
+TEST(BatchNormRelu, Bf16LoadsAndStoresRoundAsC10) {
+  if (!detail::simd::cpu_runs_kernels()) GTEST_SKIP() << "this CPU lacks AVX2/FMA: no fused path to test";
+  const std::vector<uint32_t> bits{
+      0x3F808000, 0x3F818000,  // ties: to the even neighbour, down and up
+      0x3F808001, 0x3F807FFF,  // just above and below a tie
+      0x7F7FFFFF,              // the largest float rounds up to infinity
+      0x00000001, 0x807FFFFF,  // denormals
+      0x7F800000, 0xFF800000,  // infinities
+      0x7FC00000, 0xFFC00000,  // quiet NaNs
+      0x7FFFFFFF, 0x7F800001,  // NaNs that rounding arithmetic would turn into -0 and infinity
+      0x00000000, 0x80000000, 0x40490FDB};
+  std::vector<float> in(16), loaded(16);
+  std::memcpy(in.data(), bits.data(), sizeof(float) * 16);
+  std::vector<c10::BFloat16> stored(16);
+  for (int half = 0; half < 2; ++half) {
+    round_trip8(in.data() + 8 * half, stored.data() + 8 * half, loaded.data() + 8 * half);
+  }
+  for (size_t i = 0; i < bits.size(); ++i) {
+    SCOPED_TRACE(::testing::Message() << "0x" << std::hex << bits[i]);
+    EXPECT_EQ(stored[i].x, c10::BFloat16(in[i]).x);
+    const float widened = static_cast<float>(stored[i]);
+    EXPECT_EQ(std::memcmp(&loaded[i], &widened, sizeof(float)), 0);
+  }
+}
+
+TEST(BatchNormRelu, Bf16KeepsNaNAndTakesTheFusedPathOnlyWithFloat32Parameters) {
+  auto [bn, unused] = twin_batch_norms(2, 0.1);
+  torch::Tensor x = torch::randn({4, 2, 3, 3}).to(torch::kBFloat16);
+  if (!batch_norm_relu_is_fused(*bn, x)) GTEST_SKIP() << "this CPU lacks AVX2/FMA: no fused path to test";
+  x[0][1][0][0] = std::numeric_limits<float>::quiet_NaN();
+  const torch::Tensor y = batch_norm_relu(*bn, x, true);
+  EXPECT_TRUE(y.select(1, 1).isnan().all().item<bool>());
+  EXPECT_FALSE(y.select(1, 0).isnan().any().item<bool>());
+  EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x.to(torch::kHalf)));
+  bn->to(torch::kBFloat16);  // a bf16 module (no autocast): ATen's path
+  EXPECT_FALSE(batch_norm_relu_is_fused(*bn, x));
+}
 
 TEST(BatchNormRelu, IsDeterministicAcrossThreadCounts) {
   for (const at::MemoryFormat format : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
