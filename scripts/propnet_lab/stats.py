@@ -288,18 +288,20 @@ def binomial_se(acc_percent, n_test):
 def tost_paired(d, margin, alpha=0.05):
     """Equivalence of a paired difference within +-margin (two one-sided t-tests at level alpha): the (1 - 2 alpha)
     t interval of mean(d) and whether it lies inside (-margin, +margin). Returns {mean, low, high, level, margin,
-    equivalent, p} where p is the TOST p (statsmodels ttost_mean; equivalent iff p < alpha)."""
+    equivalent, p, p_lower, p_upper} where p is the TOST p (statsmodels ttost_mean; equivalent iff p < alpha), the
+    larger of the one-sided p-values against mean <= -margin (p_lower) and mean >= +margin (p_upper)."""
     d = _array(d)
     ci = t_interval(d, 1 - 2 * alpha)
     out = {"mean": ci["mean"], "low": ci["low"], "high": ci["high"], "level": 1 - 2 * alpha, "margin": margin,
-           "equivalent": False, "p": NAN, "n": int(d.size)}
+           "equivalent": False, "p": NAN, "p_lower": NAN, "p_upper": NAN, "n": int(d.size)}
     if d.size < 2:
         return out
     if ci["sd"] == 0.0:
         out.update(equivalent=bool(-margin < ci["mean"] < margin))
         return out
-    p = float(DescrStatsW(d).ttost_mean(-margin, margin)[0])
-    out.update(p=p, equivalent=bool(-margin < ci["low"] and ci["high"] < margin))
+    p, lower, upper = DescrStatsW(d).ttost_mean(-margin, margin)
+    out.update(p=float(p), p_lower=float(lower[1]), p_upper=float(upper[1]),
+               equivalent=bool(-margin < ci["low"] and ci["high"] < margin))
     return out
 
 
