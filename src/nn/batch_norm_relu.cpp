@@ -102,6 +102,23 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> normalize_backward(const at::Tens
   return {grad_x, grad_weight, grad_bias};
 }
 
+/// What BatchNorm2d's forward does to its buffers: count the batch, blend in its mean and unbiased variance.
+/// One loop over the channels: mul_ and add_ with scalars would dispatch four ops per BN and step and turn each
+/// scalar into a tensor (under autocast, a conversion each).
+void update_running_stats(torch::nn::BatchNorm2dImpl& bn, const float* mean, const float* var, double count) {
+  at::NoGradGuard no_grad;
+  bn.num_batches_tracked.add_(1);
+  const double factor = bn.options.momentum() ? *bn.options.momentum()
+                                              : 1.0 / bn.num_batches_tracked.item<double>();
+  const float keep = static_cast<float>(1.0 - factor), blend = static_cast<float>(factor);
+  const float blend_var = static_cast<float>(factor * count / (count - 1.0));
+  float *running_mean = bn.running_mean.data_ptr<float>(), *running_var = bn.running_var.data_ptr<float>();
+  for (int64_t c = 0; c < bn.running_mean.numel(); ++c) {
+    running_mean[c] = running_mean[c] * keep + mean[c] * blend;
+    running_var[c] = running_var[c] * keep + var[c] * blend_var;
+  }
+}
+
 struct BatchNormReluFunction : torch::autograd::Function<BatchNormReluFunction> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& weight,
                             const at::Tensor& bias, const at::Tensor& mean, const at::Tensor& invstd, bool relu) {
@@ -155,16 +172,8 @@ at::Tensor batch_norm_relu(torch::nn::BatchNorm2dImpl& bn, const at::Tensor& x, 
   at::Tensor mean = at::empty({channels}, stats), var = at::empty({channels}, stats);
   at::Tensor invstd = at::empty({channels}, stats);
   batch_moments(x, bn.options.eps(), mean.data_ptr<float>(), var.data_ptr<float>(), invstd.data_ptr<float>());
-  {
-    // What BatchNorm2d's forward does to its buffers: count the batch, blend in the unbiased variance.
-    at::NoGradGuard no_grad;
-    bn.num_batches_tracked.add_(1);
-    const double factor = bn.options.momentum() ? *bn.options.momentum()
-                                                : 1.0 / bn.num_batches_tracked.item<double>();
-    const double count = static_cast<double>(x.size(0) * x.size(2) * x.size(3));
-    bn.running_mean.mul_(1.0 - factor).add_(mean, factor);
-    bn.running_var.mul_(1.0 - factor).add_(var, factor * count / (count - 1.0));
-  }
+  update_running_stats(bn, mean.data_ptr<float>(), var.data_ptr<float>(),
+                       static_cast<double>(x.size(0) * x.size(2) * x.size(3)));
   return BatchNormReluFunction::apply(x, bn.weight, bn.bias, mean, invstd, relu);
 }
 
