@@ -21,7 +21,7 @@ import statistics
 
 from . import stats
 from .report_depth import fmt, p_cell
-from .runs import read_run
+from .runs import named_runs
 
 ARMS = ("fp32", "bf16")
 AMP_OF_ARM = {"fp32": "off", "bf16": "bf16"}  # what each arm's config.json must say (train.amp)
@@ -34,14 +34,10 @@ def read_record(record):
     """{net: {arm: {seed: {"test_acc", "train_loss", "images_per_s"}}}} of the done seeds; refuses a folder whose
     train.amp is not its arm's."""
     out = {}
-    for entry in sorted(os.listdir(record)):
-        m = FOLDER.match(entry)
-        run = read_run(os.path.join(record, entry)) if m else None
-        if not run:
-            continue
+    for m, run in named_runs(record, FOLDER):
         amp = run.config["train"].get("amp", "off")
         if amp != AMP_OF_ARM[m["arm"]]:
-            raise ValueError(f"{os.path.join(record, entry)}: train.amp is \"{amp}\", not the {m['arm']} arm's "
+            raise ValueError(f"{run.dir}: train.amp is \"{amp}\", not the {m['arm']} arm's "
                              f"\"{AMP_OF_ARM[m['arm']]}\"")
         seeds = {}
         for s in run.seeds:
@@ -158,8 +154,7 @@ def machine(env):
 
 def protocol_line(record):
     """The runs' protocol (from the first run's config) and every machine they ran on (the plan wants one)."""
-    runs = [read_run(os.path.join(record, e)) for e in sorted(os.listdir(record)) if FOLDER.match(e)]
-    runs = [r for r in runs if r]
+    runs = [run for _, run in named_runs(record, FOLDER)]
     if not runs:
         return "Nothing run yet."
     d, t = runs[0].config["data"], runs[0].config["train"]

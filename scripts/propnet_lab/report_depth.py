@@ -21,7 +21,7 @@ import os
 import re
 
 from . import stats
-from .runs import read_run
+from .runs import named_runs
 
 ARMS = ("paired", "proportional")      # proportional: the paper's 2:1 mask (--variant proportional)
 FAMILIES = ("plain", "preresnet")
@@ -32,11 +32,7 @@ FOLDER = re.compile(r"^(?P<net>[a-z-]+)-(?P<depth>\d+)-(?P<arm>paired|proportion
 def read_sweep(record):
     """{(net, depth, arm): {seed: {"test_acc", "train_loss", "train_acc", "test_images"}}} of the done seeds."""
     out = {}
-    for entry in sorted(os.listdir(record)):
-        m = FOLDER.match(entry)
-        run = read_run(os.path.join(record, entry)) if m else None
-        if not run:
-            continue
+    for m, run in named_runs(record, FOLDER):
         data = run.config["data"]
         seeds = {}
         for s in run.seeds:
@@ -228,27 +224,24 @@ def write_plot(stem, analysis):
 
 def protocol_line(record):
     """The runs' protocol in words, from one run's config (the sweep runs one protocol)."""
-    for entry in sorted(os.listdir(record)):
-        run = read_run(os.path.join(record, entry)) if FOLDER.match(entry) else None
-        if run:
-            d, t = run.config["data"], run.config["train"]
-            env = run.config.get("environment", {})
-            return (f"Protocol: {d['dataset']}, the first {d['subset']:,} training images, "
-                    f"{'all' if not d.get('test_subset') else 'the first ' + str(d['test_subset'])} test images, "
-                    f"{t['epochs']} epochs of batch {t['batch_size']}, Nesterov SGD lr {t['lr']} (×{t['lr_factor']} at "
-                    f"{', '.join(map(str, t['milestone_fractions']))} of the steps), weight decay {t['weight_decay']}, "
-                    f"augmentation {'on' if d['augment'] else 'off'}, test after the last epoch only, precision "
-                    f"{t['amp'] if t['amp'] != 'off' else 'fp32'}, {t['threads']} thread per run; LibTorch "
-                    f"{env.get('libtorch', '?')} on {env.get('cpu', 'an unrecorded CPU')}.")
+    for _, run in named_runs(record, FOLDER):
+        d, t = run.config["data"], run.config["train"]
+        env = run.config.get("environment", {})
+        return (f"Protocol: {d['dataset']}, the first {d['subset']:,} training images, "
+                f"{'all' if not d.get('test_subset') else 'the first ' + str(d['test_subset'])} test images, "
+                f"{t['epochs']} epochs of batch {t['batch_size']}, Nesterov SGD lr {t['lr']} (×{t['lr_factor']} at "
+                f"{', '.join(map(str, t['milestone_fractions']))} of the steps), weight decay {t['weight_decay']}, "
+                f"augmentation {'on' if d['augment'] else 'off'}, test after the last epoch only, precision "
+                f"{t['amp'] if t['amp'] != 'off' else 'fp32'}, {t['threads']} thread per run; LibTorch "
+                f"{env.get('libtorch', '?')} on {env.get('cpu', 'an unrecorded CPU')}.")
     return "Nothing run yet."
 
 
 def test_images_of(record):
     """The runs' test images: data.test_subset, else the split's size from the record's dataset.json (`propnet
     data --list --json`'s row, written with the record)."""
-    for entry in sorted(os.listdir(record)):
-        run = read_run(os.path.join(record, entry)) if FOLDER.match(entry) else None
-        if run and run.config["data"].get("test_subset"):
+    for _, run in named_runs(record, FOLDER):
+        if run.config["data"].get("test_subset"):
             return run.config["data"]["test_subset"]
     with open(os.path.join(record, "dataset.json"), encoding="utf-8") as f:
         return json.load(f)["test_images"]

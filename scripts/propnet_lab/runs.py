@@ -81,6 +81,16 @@ def read_run(run_dir):
     return Run(run_dir, load_json(config_path), seeds)
 
 
+def named_runs(folder, pattern):
+    """(match, Run) for each run folder directly in `folder` whose name matches `pattern` (a compiled regex) and
+    that holds a config.json, by name: how the pre-registered reports find their arms."""
+    for entry in sorted(os.listdir(folder)):
+        m = pattern.match(entry)
+        run = read_run(os.path.join(folder, entry)) if m else None
+        if run:
+            yield m, run
+
+
 def seed_done(run_dir, seed):
     """Whether summary.json of `run_dir` says `seed` is done: the runner's test for a finished train job."""
     run = read_run(run_dir)

@@ -1,5 +1,6 @@
 """Shared by the toolkit's tests: the repository, the package on sys.path, the propnet binary ($PROPNET, set by
 ctest), Fashion-MNIST, and `lab(...)`, which runs scripts/lab as a user would."""
+import json
 import os
 import subprocess
 import sys
@@ -37,3 +38,24 @@ def lab(propnet):
             raise AssertionError(f"scripts/lab {' '.join(map(str, args))} exited {done.returncode}:\n{done.stderr}")
         return done
     return run
+
+
+def write_run(run_dir, config, finals, epochs):
+    """A finished run folder as propnet writes it: config.json, summary.json (every seed done) and each seed's
+    metrics.jsonl with one line, its last epoch; finals maps seed -> that epoch's metrics (with "test_acc")."""
+    for seed, metrics in finals.items():
+        (run_dir / f"seed-{seed}").mkdir(parents=True)
+        (run_dir / f"seed-{seed}" / "metrics.jsonl").write_text(json.dumps({"epoch": epochs, **metrics}) + "\n")
+    (run_dir / "summary.json").write_text(json.dumps({"seeds": [
+        {"seed": s, "status": "done", "final_test_acc": m["test_acc"], "epochs_completed": epochs}
+        for s, m in finals.items()]}))
+    (run_dir / "config.json").write_text(json.dumps(config))
+
+
+def assert_rebuilt(report, record, names, out):
+    """report(record, out) writes the files `names` byte for byte as committed beside the record."""
+    report(record, str(out))
+    folder = os.path.dirname(record)
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as f:
+            assert (out / name).read_bytes() == f.read(), name

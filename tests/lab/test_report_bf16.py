@@ -7,24 +7,19 @@ import subprocess
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, assert_rebuilt, write_run
 from propnet_lab import report_bf16
 
 
 def fake_run(root, name, amp, seeds, features=("avx2", "fma", "amx_bf16")):
     """A finished run folder: seeds maps seed -> (test acc, train loss, images/s)."""
-    run = root / name
-    for seed, (acc, loss, speed) in seeds.items():
-        (run / f"seed-{seed}").mkdir(parents=True)
-        (run / f"seed-{seed}" / "metrics.jsonl").write_text(json.dumps(
-            {"epoch": 6, "test_acc": acc, "train_loss": loss, "images_per_s": speed}) + "\n")
-    (run / "summary.json").write_text(json.dumps({"seeds": [
-        {"seed": s, "status": "done", "final_test_acc": v[0], "epochs_completed": 6} for s, v in seeds.items()]}))
-    (run / "config.json").write_text(json.dumps({
+    write_run(root / name, {
         "network": {"arch": name.split("-")[0], "depth": 20},
         "data": {"dataset": "fashion-mnist", "subset": 10000, "test_subset": 0},
         "train": {"epochs": 6, "batch_size": 128, "lr": 0.1, "weight_decay": 0.0001, "amp": amp, "threads": 1},
-        "environment": {"libtorch": "2.15.0", "cpu": "Test Xeon", "cpu_features": list(features)}}))
+        "environment": {"libtorch": "2.15.0", "cpu": "Test Xeon", "cpu_features": list(features)}},
+        {s: {"test_acc": acc, "train_loss": loss, "images_per_s": speed} for s, (acc, loss, speed) in seeds.items()},
+        epochs=6)
 
 
 @pytest.fixture
@@ -102,8 +97,4 @@ RECORDS = sorted(glob.glob(os.path.join(REPO, "results", "**", "bf16-equivalence
 @pytest.mark.parametrize("record_dir", [os.path.dirname(r) for r in RECORDS] or [pytest.param(
     None, marks=pytest.mark.skip(reason="no bf16 equivalence record committed yet"))])
 def test_the_committed_bf16_report_is_rebuilt_byte_identically(record_dir, tmp_path):
-    report_bf16.report(record_dir, str(tmp_path))
-    folder = os.path.dirname(record_dir)
-    for name in ("bf16.md", "bf16.csv"):
-        with open(os.path.join(folder, name), "rb") as f:
-            assert (tmp_path / name).read_bytes() == f.read(), name
+    assert_rebuilt(report_bf16.report, record_dir, ("bf16.md", "bf16.csv"), tmp_path)

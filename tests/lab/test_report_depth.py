@@ -6,25 +6,20 @@ import os
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, assert_rebuilt, write_run
 from propnet_lab import report_depth
 
 
 def fake_run(root, name, net, depth, seeds):
     """A finished run folder: seeds maps seed -> (test acc, train loss, train acc)."""
-    run = root / name
-    for seed, (acc, loss, train_acc) in seeds.items():
-        (run / f"seed-{seed}").mkdir(parents=True)
-        (run / f"seed-{seed}" / "metrics.jsonl").write_text(json.dumps(
-            {"epoch": 3, "test_acc": acc, "train_loss": loss, "train_acc": train_acc}) + "\n")
-    (run / "summary.json").write_text(json.dumps({"seeds": [
-        {"seed": s, "status": "done", "final_test_acc": v[0], "epochs_completed": 3} for s, v in seeds.items()]}))
-    (run / "config.json").write_text(json.dumps({
+    write_run(root / name, {
         "network": {"arch": net, "depth": depth},
         "data": {"dataset": "fashion-mnist", "subset": 10000, "test_subset": 0, "augment": True},
         "train": {"epochs": 3, "batch_size": 64, "lr": 0.1, "lr_factor": 0.1, "milestone_fractions": [0.5, 0.75, 0.875],
                   "weight_decay": 0.0001, "amp": "off", "threads": 1},
-        "environment": {"libtorch": "1.13.0", "cpu": "test CPU"}}))
+        "environment": {"libtorch": "1.13.0", "cpu": "test CPU"}},
+        {s: {"test_acc": acc, "train_loss": loss, "train_acc": train_acc} for s, (acc, loss, train_acc) in seeds.items()},
+        epochs=3)
 
 
 @pytest.fixture
@@ -104,8 +99,4 @@ RECORDS = sorted(glob.glob(os.path.join(REPO, "results", "**", "depth", "record"
 @pytest.mark.parametrize("record", [os.path.dirname(r) for r in RECORDS] or [pytest.param(None, marks=pytest.mark.skip(
     reason="no depth record committed yet"))])
 def test_the_committed_depth_report_is_rebuilt_byte_identically(record, tmp_path):
-    report_depth.report(record, str(tmp_path))
-    folder = os.path.dirname(record)
-    for name in ("depth.md", "depth.csv"):
-        with open(os.path.join(folder, name), "rb") as f:
-            assert (tmp_path / name).read_bytes() == f.read(), name
+    assert_rebuilt(report_depth.report, record, ("depth.md", "depth.csv"), tmp_path)
