@@ -62,9 +62,9 @@ void apply_data_flags(ExperimentConfig& config, const cxxopts::ParseResult& flag
                                    name, channels, classes));
     }
   }
-  if (flags.count("data-dir")) config.data.dir = flags["data-dir"].as<std::string>();
-  if (flags.count("test-subset")) config.data.test_subset = flags["test-subset"].as<int64_t>();
-  if (config.data.test_subset < 0) throw UsageError("--test-subset: expected an integer >= 0 (0: every test image)");
+  // Through the config's flags, so that their checks and messages are train's.
+  if (flags.count("data-dir")) apply_flag(config, "data-dir", flags["data-dir"].as<std::string>());
+  if (flags.count("test-subset")) apply_flag(config, "test-subset", std::to_string(flags["test-subset"].as<int64_t>()));
 }
 
 }  // namespace

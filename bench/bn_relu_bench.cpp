@@ -77,10 +77,9 @@ int main(int argc, char** argv) {
         cases.push_back({{batch, channels, side, side}, format, type});
 
   std::map<std::string, std::vector<double>> fused_ms, aten_ms;
-  torch::nn::BatchNorm2d bn(16);
   for (int round = 0; round <= rounds; ++round) {  // round 0 warms up
     for (const Case& c : cases) {
-      bn = torch::nn::BatchNorm2d(c.shape[1]);
+      torch::nn::BatchNorm2d bn(c.shape[1]);
       const at::Tensor x = torch::randn(c.shape).to(c.type).contiguous(c.format).requires_grad_();
       const at::Tensor grad = torch::randn(c.shape).to(c.type).contiguous(c.format);
       // autograd::grad, not backward(): no accumulation into x.grad, which would add a pass to both.

@@ -69,8 +69,7 @@ def analyse(record_data, classes):
             summary[arm] = {"n": len(seeds), "acc": acc, "loss": loss,
                             "images_per_s": statistics.median(speeds) if speeds else math.nan,
                             "failed": sorted(s for s, v in seeds.items() if failed(v, classes))}
-        out[net] = {"arms": summary, "seeds": common, "d": d,
-                    "sd": stats.mean_std(d)[1], "ci95": stats.t_interval(d, 0.95),
+        out[net] = {"arms": summary, "ci95": stats.t_interval(d, 0.95),
                     "tost": stats.tost_paired(d, MARGIN),
                     "only_one_arm": sorted(set(summary["fp32"]["failed"]) ^ set(summary["bf16"]["failed"])),
                     "unpaired": sorted(set(fp32) ^ set(bf16))}
@@ -101,7 +100,7 @@ def network_section(net, a):
     lines.append("")
     if t["n"] >= 2:
         lines.append(f"Paired difference bf16 − fp32 over {t['n']} seeds: mean {fmt(t['mean'], signed=True)}, SD "
-                     f"{fmt(a['sd'])}; 90 % t interval [{fmt(t['low'], signed=True)}, {fmt(t['high'], signed=True)}], "
+                     f"{fmt(ci95['sd'])}; 90 % t interval [{fmt(t['low'], signed=True)}, {fmt(t['high'], signed=True)}], "
                      f"95 % [{fmt(ci95['low'], signed=True)}, {fmt(ci95['high'], signed=True)}]; TOST against "
                      f"±{MARGIN:g}: p = {p_cell(t['p'])} (d ≤ −{MARGIN:g}: {p_cell(t.get('p_lower'))}, d ≥ "
                      f"+{MARGIN:g}: {p_cell(t.get('p_upper'))}).")

@@ -132,6 +132,7 @@ TEST_P(BatchNormReluBf16Test, RoundsTheFloat32ResultOnceAndMatchesATenBf16) {
     EXPECT_TRUE(torch::equal(x1.grad(), x2.grad().to(torch::kBFloat16)));
     EXPECT_TRUE(torch::equal(fused->weight.grad(), via_float->weight.grad()));
     EXPECT_TRUE(torch::equal(fused->bias.grad(), via_float->bias.grad()));
+    EXPECT_TRUE(torch::equal(fused->running_mean, via_float->running_mean));
     EXPECT_TRUE(torch::equal(fused->running_var, via_float->running_var));
     EXPECT_TRUE(close_to_scale(x1.grad(), x3.grad(), 1.0 / 32));
     EXPECT_TRUE(close_to_scale(fused->weight.grad(), aten->weight.grad(), 1.0 / 64));
